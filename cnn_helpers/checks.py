@@ -388,6 +388,10 @@ def _value_problem(got: np.ndarray, want: np.ndarray, rtol: float, atol: float) 
                     "make the output a float array (e.g. np.zeros(shape) rather than an int array)."]
         return ["Your values look rounded down to whole numbers: did you use integer division `//` "
                 "where `/` was meant?"]
+    whole = np.all(np.abs(want - np.round(want)) <= atol)
+    if whole and got.dtype.kind in "fc" and _close(np.floor(got.real), want, rtol, atol):
+        return ["Your result has fractions where whole numbers are expected: "
+                "use integer division `//` instead of `/`."]
     if fractional.any() and got.dtype.kind in "iub":
         return ["Your result has an integer dtype, so fractions were lost: use a float array."]
     if got.ndim >= 2 and got.shape[-1] == got.shape[-2] and _close(got, np.swapaxes(want, -1, -2), rtol, atol):
@@ -452,7 +456,19 @@ def _scalar_problem(got: np.ndarray, want: np.ndarray, mistakes, rtol, atol) -> 
     if abs(float(got) - float(want)) == 1:
         return ["Your answer is off by one."]
     lines = _value_problem(got, want, rtol, atol)
+    if lines and "times the right one" in lines[0] and not _simple_factor(float(got) / float(want)):
+        lines = []  # any two numbers have a ratio: only a simple one is a diagnosis
+    if lines and "off by the same amount" in lines[0]:
+        lines = []
     return lines or [f"Your answer {_fmt(got.item())} is not right."]
+
+
+def _simple_factor(factor: float) -> bool:
+    """Whether ``factor`` is a whole number or one over a whole number (like 4 or 1/4)."""
+    for value in (factor, 1 / factor if factor else 0.0):
+        if abs(value) >= 2 and abs(value - round(value)) < 1e-9:
+            return True
+    return False
 
 
 def _compare(answer: Any, expected: Any, mistakes, rtol, atol, hint="") -> list[str] | None:
