@@ -55,6 +55,7 @@ __all__ = [
     "check_value",
     "conv_mistakes",
     "is_grading",
+    "output_size_mistakes",
     "pool_mistakes",
     "reference_conv",
     "reference_pool",
@@ -635,24 +636,67 @@ def _compare_output(got: Any, want: Any, mistakes, rtol, atol, hint) -> list[str
     return _compare(got, want, mistakes, rtol, atol, hint)
 
 
-def _check_case(fn, name, reference, args, kwargs, case, inputs, mistakes, rtol, atol,
-                timeout, hint) -> CheckResult | None:
-    """Run one test case: ``None`` if it passes, else the failing CheckResult."""
+@dataclass
+class _Run:
+    """One test case: its inputs, the expected output and what the reader's function did."""
+
+    args: tuple
+    kwargs: dict
+    label: str
+    inputs: str
+    want: Any
+    outcome: _Outcome
+    given_args: tuple
+
+
+def _run_case(fn, reference, case, label, arg_names, timeout) -> _Run:
+    args, kwargs = _split_case(case)
     want = reference(*copy.deepcopy(args), **copy.deepcopy(kwargs))
     given_args, given_kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
     outcome = _call(fn, given_args, given_kwargs, timeout)
-    failure = _outcome_failure(outcome, name, case, inputs)
+    return _Run(args, kwargs, label, _describe_case(args, kwargs, arg_names), want, outcome, given_args)
+
+
+def _bind(wrong: Callable[..., Any], run: _Run) -> Callable[[], Any]:
+    """A mistake function applied to (fresh copies of) one case's arguments."""
+    return lambda: wrong(*copy.deepcopy(run.args), **copy.deepcopy(run.kwargs))
+
+
+def _agrees(run: _Run, wrong: Callable[..., Any], rtol, atol) -> bool:
+    """Whether the reader's output on ``run`` is what mistake ``wrong`` would give."""
+    try:
+        value = _bind(wrong, run)()
+    except Exception:  # the mistake does not apply to this case
+        return True
+    if value is None:
+        return True
+    with np.errstate(all="ignore"):
+        return _compare_output(run.outcome.value, value, None, rtol, atol, "") is None
+
+
+def _consistent(mistakes, runs: list[_Run], rtol, atol) -> dict:
+    """The mistakes that explain the reader's outputs on *every* case.
+
+    Several mistakes can give the same wrong output on one case (no padding and
+    no "+ 1" agree on some sizes); the other cases tell them apart.  If none
+    explains everything, all are kept as hints.
+    """
+    done = [run for run in runs if run.outcome.kind == "ok"]
+    kept = {m: f for m, f in (mistakes or {}).items() if all(_agrees(r, f, rtol, atol) for r in done)}
+    return kept or dict(mistakes or {})
+
+
+def _judge(run: _Run, name, mistakes, rtol, atol, hint) -> CheckResult | None:
+    """The failure to report for one case, or ``None`` if the case passed."""
+    failure = _outcome_failure(run.outcome, name, run.label, run.inputs)
     if failure is not None:
         return failure
-    bound = {
-        message: (lambda wrong=wrong: wrong(*copy.deepcopy(args), **copy.deepcopy(kwargs)))
-        for message, wrong in (mistakes or {}).items()
-    }
-    lines = _compare_output(outcome.value, want, bound, rtol, atol, hint)
+    bound = {message: _bind(wrong, run) for message, wrong in mistakes.items()}
+    lines = _compare_output(run.outcome.value, run.want, bound, rtol, atol, hint)
     if lines:
-        return CheckResult(_FAIL, name, lines[0], [*lines[1:], f"This was {case}: {inputs}."])
-    if not all(_unchanged(a, b) for a, b in zip(args, given_args, strict=True)):
-        return CheckResult(_FAIL, name, f"your function changed its input in place on {case}.", [
+        return CheckResult(_FAIL, name, lines[0], [*lines[1:], f"This was {run.label}: {run.inputs}."])
+    if not all(_unchanged(a, b) for a, b in zip(run.args, run.given_args, strict=True)):
+        return CheckResult(_FAIL, name, f"your function changed its input in place on {run.label}.", [
             "Work on a copy (e.g. `x = x.copy()` or `np.pad`) instead of writing into the input."])
     return None
 
@@ -667,7 +711,7 @@ def check_function(fn: Any, reference: Callable[..., Any], cases: Sequence[Any],
 
     Each case is a tuple of positional arguments, a dict of keyword arguments,
     or ``(args, kwargs)``.  ``mistakes`` maps a message to a *wrong* function
-    with the reference's signature; when the reader's output matches one, its
+    with the reference's signature; when the reader's outputs match one, its
     message is shown.  ``arg_names`` label the arguments when a case is
     described.  The first failing case is reported.
     """
@@ -676,12 +720,19 @@ def check_function(fn: Any, reference: Callable[..., Any], cases: Sequence[Any],
         problem = ("you gave None, not a function." if fn is None
                    else f"expected a function, got a {type(fn).__name__}.")
         return CheckResult(_FAIL, name, problem)
+    runs = []
     for index, case in enumerate(cases):
-        args, kwargs = _split_case(case)
-        case_name = f"test case {index + 1} of {len(cases)}"
-        inputs = _describe_case(args, kwargs, arg_names)
-        failure = _check_case(fn, name, reference, args, kwargs, case_name, inputs, mistakes,
-                              rtol, atol, timeout, hint)
+        run = _run_case(fn, reference, case, f"test case {index + 1} of {len(cases)}", arg_names, timeout)
+        if run.outcome.kind == "todo":
+            return _todo(name)
+        runs.append(run)
+        if run.outcome.kind != "ok":
+            break  # an error or a timeout: later cases would likely repeat it
+    known = None
+    for run in runs:
+        if known is None and run.outcome.kind == "ok" and _judge(run, name, {}, rtol, atol, hint) is not None:
+            known = _consistent(mistakes, runs, rtol, atol)  # only worth it once something fails
+        failure = _judge(run, name, known or {}, rtol, atol, hint)
         if failure is not None:
             return failure
     return CheckResult(_PASS, name, f"all {len(cases)} test cases pass.")
@@ -849,6 +900,22 @@ def pool_mistakes(mode: str = "max") -> dict[str, Callable[..., Any]]:
         mistakes["You summed each window; average pooling divides the sum by the window size."] = (
             lambda x, k, s=None, p=0: reference_pool(x, k, s, p, mode) * math.prod(_pair(k, 2)))
     return mistakes
+
+
+def output_size_mistakes() -> dict[str, Callable[..., Any]]:
+    """Known wrong output-size formulas, as functions of (n, kernel_size, stride=1, padding=0)."""
+    return {
+        "It looks like you forgot the + 1: a kernel that fits exactly once gives one output.":
+            lambda n, k, s=1, p=0: (n + 2 * p - k) // s,
+        "It looks like the padding was left out of the formula: add 2 * padding to n.":
+            lambda n, k, s=1, p=0: (n - k) // s + 1,
+        "It looks like the padding was counted once; it is added on both sides: n + 2 * padding.":
+            lambda n, k, s=1, p=0: (n + p - k) // s + 1,
+        "It looks like the stride was ignored: divide by the stride.":
+            lambda n, k, s=1, p=0: n + 2 * p - k + 1,
+        "It looks like you rounded up; the last window must fit entirely, so round down (//).":
+            lambda n, k, s=1, p=0: -(-(n + 2 * p - k) // s) + 1,
+    }
 
 
 def _default_conv_cases() -> list[tuple]:
