@@ -178,6 +178,8 @@ def _setup(op, nd, x, w, b, stride, padding, dilation, grad_out=None, flip=False
             )
 
     kernel = w.shape[-nd:]
+    if min(kernel) < 1:
+        raise ValueError(f"{op}: kernel size must be positive, got weight shape {w.shape}")
     stride_t = int_tuple(stride, nd, "stride", op)
     dilation_t = int_tuple(dilation, nd, "dilation", op)
     pads = conv_padding(padding, kernel, stride_t, dilation_t, op)
