@@ -1054,6 +1054,12 @@ def _count_mistakes(layers: Sequence[Conv | Linear]) -> dict[str, int]:
         mistakes["It looks like you forgot the input channels: each filter has "
                  "in_channels x kh x kw weights."] = total - sum(
             c.weights() - c.out_channels * c.kernel_area() for c in convs)
+        if len(convs) > 1:
+            for i, layer in enumerate(layers):
+                if isinstance(layer, Conv):
+                    mistakes[f"It looks like you forgot the input channels of layer {i + 1} ({layer}): "
+                             "each filter has in_channels x kh x kw weights."] = (
+                        total - layer.weights() + layer.out_channels * layer.kernel_area())
         mistakes["It looks like you counted the kernel as k weights instead of k x k."] = total - sum(
             c.weights() - c.out_channels * c.in_channels * c.kernel_size
             for c in convs if isinstance(c.kernel_size, int))

@@ -166,6 +166,8 @@ CATALOGUE = [
      "left out layer 2"),
     ("count-only-last", lambda: check_count(64 * 10 + 10, [Conv(3, 16, 3), Conv(16, 8, 3), Linear(64, 10)]),
      "only the last layer"),
+    ("count-no-in-channels-one-layer", lambda: check_count(8 * 9 + 8 + 8 * 16 * 9 + 16, [Conv(3, 8, 3), Conv(8, 16, 3)]),
+     "input channels of layer 1"),
     ("count-fraction", lambda: check_count(12.5, Conv(1, 1, 3)), "whole number"),
     ("count-none", lambda: check_count(None, Linear(3, 2)), "missing `return`"),
     ("count-linear-no-bias", lambda: check_count(6, Linear(3, 2)), "forgot the biases"),
