@@ -1,0 +1,65 @@
+# Two commands do everything: `make book` builds the site, `make test` runs every check.
+# Both start from a fresh clone with Python 3.11, make and (optionally) npm.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+BUILD  := _build
+HTML   := $(BUILD)/html
+
+READER_STAMP := $(VENV)/.reader-installed
+DEV_STAMP    := $(VENV)/.dev-installed
+JS_STAMP     := node_modules/.installed
+
+# Widgets and maths need the pinned JavaScript; without npm the book still builds, on CDNs.
+HAVE_NPM := $(shell command -v npm >/dev/null 2>&1 && echo yes)
+
+.PHONY: book test lint student bench clean help js
+
+help:
+	@echo "make book     set up .venv and node_modules, run every notebook, build $(HTML)"
+	@echo "make test     everything CI checks: lint, stripped notebooks, strict build, tests, nbval, browser"
+	@echo "make student  write the student notebooks (solutions removed) to $(BUILD)/student"
+	@echo "make bench    time cnn_helpers against loops and, when installed, PyTorch"
+	@echo "make clean    remove $(BUILD) (keeps .venv and node_modules)"
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip==26.3
+
+$(READER_STAMP): $(VENV)/bin/python requirements.txt constraints.txt pyproject.toml
+	$(BIN)/pip install --quiet -r requirements.txt -c constraints.txt
+	@touch $@
+
+$(DEV_STAMP): $(READER_STAMP) requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt -c constraints.txt
+	@touch $@
+
+js: $(JS_STAMP)
+$(JS_STAMP): package.json package-lock.json
+ifeq ($(HAVE_NPM),yes)
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+else
+	@echo "npm not found: the book will load its widget and maths JavaScript from public CDNs"
+endif
+
+book: $(READER_STAMP) $(JS_STAMP)
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	@echo "The book is built: open $(CURDIR)/$(HTML)/index.html"
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check cnn_helpers tests notebooks book/_ext
+	$(BIN)/nbstripout --verify notebooks/*.ipynb
+
+student: $(READER_STAMP)
+	$(BIN)/python -m cnn_helpers.student notebooks $(BUILD)/student
+
+test: $(DEV_STAMP) $(JS_STAMP) lint book student
+	$(BIN)/python -m pytest -n 2 --dist loadscope tests notebooks --nbval-lax --nbval-current-env
+
+bench: $(READER_STAMP)
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python -m cnn_helpers.bench --json $(BUILD)/bench.json
+
+clean:
+	rm -rf $(BUILD)
