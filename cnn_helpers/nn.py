@@ -565,12 +565,55 @@ class MaxPool1d(_PoolNd):
 
 
 class MaxPool2d(_PoolNd):
-    """Max over windows of ``(N, C, H, W)``; the gradient goes to each window's maximum."""
+    """Max over windows of ``(N, C, H, W)``; the gradient goes to each window's maximum.
+
+    The common case of windows that tile the image (``stride == kernel_size``,
+    no padding, sizes divisible) takes a shortcut: the maximum of the
+    ``kH*kW`` strided sub-images, with the winning position of each window
+    remembered for the backward pass instead of searched for again. It gives
+    exactly what :func:`cnn_helpers.max_pool2d` and its backward give,
+    including which element of a tie gets the gradient (the first).
+    """
 
     _nd = 2
     _dims = ("N", "C", "H", "W")
     _pool = staticmethod(max_pool2d)
     _pool_backward = staticmethod(max_pool2d_backward)
+
+    def _tiles(self, x):
+        kh, kw = self.kernel_size
+        return (self.stride == self.kernel_size and self.padding == (0, 0)
+                and x.shape[2] % kh == 0 and x.shape[3] % kw == 0)
+
+    def forward(self, x):
+        _check_input("MaxPool2d", x, self._dims)
+        if not self._tiles(x) or not np.issubdtype(x.dtype, np.floating):
+            return super().forward(x)
+        kh, kw = self.kernel_size
+        offsets = [(u, v) for u in range(kh) for v in range(kw)]
+        out = x[:, :, ::kh, ::kw].copy()
+        for u, v in offsets[1:]:
+            np.maximum(out, x[:, :, u::kh, v::kw], out=out)
+        # One mask per offset, marking the windows whose first maximum sits there.
+        taken = np.zeros(out.shape, dtype=bool)
+        masks = []
+        for u, v in offsets:
+            hit = (x[:, :, u::kh, v::kw] == out) & ~taken
+            taken |= hit
+            masks.append(hit)
+        self._cache = (x.shape, masks)
+        return out
+
+    def backward(self, grad_out):
+        saved = self._saved()
+        if isinstance(saved, np.ndarray):  # the general path cached the input
+            return super().backward(grad_out)
+        x_shape, masks = saved
+        kh, kw = self.kernel_size
+        grad_x = np.zeros(x_shape, dtype=grad_out.dtype)
+        for (u, v), hit in zip(((u, v) for u in range(kh) for v in range(kw)), masks, strict=True):
+            np.multiply(grad_out, hit, out=grad_x[:, :, u::kh, v::kw])
+        return grad_x
 
 
 class _AvgPoolNd(_PoolNd):

@@ -94,6 +94,20 @@ def test_pool1d_gradients(layer):
     check_layer_gradients(layer, randn(2, 3, 8))
 
 
+@pytest.mark.parametrize("shape", [(2, 3, 6, 6), (2, 3, 7, 6)])
+def test_maxpool2d_shortcut_matches_the_functional_core(shape):
+    from cnn_helpers.pooling import max_pool2d, max_pool2d_backward
+
+    rng = np.random.default_rng(0)
+    # Few distinct values make many ties: the gradient must go to the first maximum.
+    for x in (rng.integers(0, 3, shape).astype(np.float32), rng.standard_normal(shape)):
+        layer = MaxPool2d(2)
+        out = layer(x)
+        np.testing.assert_array_equal(out, max_pool2d(x, 2))
+        g = rng.standard_normal(out.shape).astype(x.dtype)
+        np.testing.assert_array_equal(layer.backward(g), max_pool2d_backward(g, x, 2))
+
+
 def test_relu_and_flatten_gradients():
     check_layer_gradients(ReLU(), randn(2, 3, 4, 4))
     check_layer_gradients(Flatten(), randn(2, 3, 4, 4))

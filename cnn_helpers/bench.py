@@ -1,0 +1,284 @@
+"""Benchmark: ``python -m cnn_helpers.bench [--json FILE] [--quick] ...``.
+
+1. ``conv2d`` forward and backward in float32 at three layer shapes: the
+   loop version (:mod:`cnn_helpers.reference`), the vectorised one
+   (:mod:`cnn_helpers.conv`) and ``torch.nn.functional`` (if importable).
+   The loops are slow, so they run on a slice of the batch and their time is
+   scaled up to the full batch (the work is linear in the batch size).
+2. The book's digits CNN (:func:`cnn_helpers.models.train_digits_cnn`) trained
+   on several seeds, and the same network, initial weights, optimiser,
+   batch size, shuffling and augmentation in PyTorch (if importable).
+
+Times are medians of repeats with ``time.perf_counter``, in milliseconds for
+the convolutions and seconds for training. Nothing here is run by the tests
+except a ``--quick`` smoke run.
+"""
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import time
+
+import numpy as np
+
+from . import reference
+from .conv import conv2d, conv2d_backward
+from .data import load_digits
+from .models import DIGITS_RECIPE, digits_cnn, random_shift, train_digits_cnn
+from .training import iterate_minibatches
+
+CONV_CASES = [
+    # (input shape, weight shape, padding)
+    ((64, 1, 28, 28), (8, 1, 3, 3), 1),
+    ((64, 8, 14, 14), (16, 8, 3, 3), 1),
+    ((32, 3, 32, 32), (32, 3, 5, 5), 2),
+]
+
+
+def _torch():
+    """``torch`` if it can be imported, else None."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+def median_ms(fn, repeats, warmup=1):
+    """Median wall time of ``fn()`` in milliseconds over ``repeats`` calls."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(times)
+
+
+# --------------------------------------------------------------------------
+# Part 1: conv2d
+# --------------------------------------------------------------------------
+
+def bench_conv_case(x_shape, w_shape, padding, repeats, loop_images, loop_repeats, torch):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(x_shape, dtype=np.float32)
+    w = rng.standard_normal(w_shape, dtype=np.float32)
+    b = rng.standard_normal(w_shape[0], dtype=np.float32)
+    out = conv2d(x, w, b, padding=padding)
+    g = rng.standard_normal(out.shape, dtype=np.float32)
+
+    n = x_shape[0]
+    k = min(loop_images, n)
+    scale = n / k
+    result = {
+        "input": list(x_shape), "weight": list(w_shape), "padding": padding,
+        "loop_images": k,
+        "forward_ms": {
+            "loops": scale * median_ms(lambda: reference.conv2d(x[:k], w, b, padding=padding),
+                                       loop_repeats, warmup=0),
+            "cnn_helpers": median_ms(lambda: conv2d(x, w, b, padding=padding), repeats),
+        },
+        "backward_ms": {
+            "loops": scale * median_ms(
+                lambda: reference.conv2d_backward(g[:k], x[:k], w, padding=padding),
+                loop_repeats, warmup=0),
+            "cnn_helpers": median_ms(lambda: conv2d_backward(g, x, w, padding=padding), repeats),
+        },
+    }
+    if torch is not None:
+        F = torch.nn.functional
+        xt = torch.from_numpy(x).requires_grad_()
+        wt = torch.from_numpy(w).requires_grad_()
+        bt = torch.from_numpy(b).requires_grad_()
+        gt = torch.from_numpy(g)
+        with torch.no_grad():
+            result["forward_ms"]["torch"] = median_ms(
+                lambda: F.conv2d(xt, wt, bt, padding=padding), repeats)
+        yt = F.conv2d(xt, wt, bt, padding=padding)
+        result["backward_ms"]["torch"] = median_ms(
+            lambda: torch.autograd.grad(yt, (xt, wt, bt), gt, retain_graph=True), repeats)
+    for part in ("forward_ms", "backward_ms"):
+        times = result[part]
+        ratios = {"loops/cnn_helpers": times["loops"] / times["cnn_helpers"]}
+        if "torch" in times:
+            ratios["cnn_helpers/torch"] = times["cnn_helpers"] / times["torch"]
+        result[part.replace("_ms", "_ratios")] = ratios
+    return result
+
+
+def bench_conv(quick, torch, repeats=None):
+    cases = CONV_CASES
+    if quick:
+        cases = [((2, *xs[1:]), ws, p) for xs, ws, p in CONV_CASES]
+    repeats = repeats or (2 if quick else 20)
+    loop_images, loop_repeats = (1, 1) if quick else (2, 3)
+    return [bench_conv_case(xs, ws, p, repeats, loop_images, loop_repeats, torch)
+            for xs, ws, p in cases]
+
+
+# --------------------------------------------------------------------------
+# Part 2: the digits CNN, here and in PyTorch
+# --------------------------------------------------------------------------
+
+def torch_digits_cnn(torch, seed):
+    """The digits CNN in torch.nn, starting from the same weights as ``digits_cnn(seed)``."""
+    nn = torch.nn
+    model = nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Dropout(0.25), nn.Linear(64 * 2 * 2, 10),
+    )
+    ours = digits_cnn(seed)
+    state = {k: torch.from_numpy(v) for k, v in ours.state_dict().items()}
+    model.load_state_dict(state)  # same names: "0.weight", ... "10.bias"
+    return model
+
+
+def train_torch_digits(torch, seed, data, epochs, batch_size, lr, max_shift):
+    """Train the torch twin with the recipe of ``train_digits_cnn``; returns (accuracy, seconds)."""
+    torch.manual_seed(seed)
+    model = torch_digits_cnn(torch, seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    F = torch.nn.functional
+    X, y = data.X_train, data.y_train
+    y_t = torch.from_numpy(y)
+    rng = np.random.default_rng(seed)
+    model.train()
+    start = time.perf_counter()
+    for _ in range(epochs):
+        for idx in iterate_minibatches(len(X), batch_size, rng):
+            xb = random_shift(X[idx], rng, max_shift) if max_shift else X[idx]
+            logits = model(torch.from_numpy(xb))
+            loss = F.cross_entropy(logits, y_t[idx])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            # the same bookkeeping as cnn_helpers.training.fit
+            loss.item()
+            int((logits.argmax(1) == y_t[idx]).sum())
+    seconds = time.perf_counter() - start
+    model.eval()
+    with torch.no_grad():
+        pred = model(torch.from_numpy(data.X_test)).argmax(1).numpy()
+    return float(np.mean(pred == data.y_test)), seconds
+
+
+def bench_digits(seeds, epochs, torch, quick):
+    data = load_digits()
+    recipe = dict(DIGITS_RECIPE, epochs=epochs)
+    result = {"seeds": list(seeds), **recipe, "test_accuracy": [], "train_seconds": []}
+    if torch is not None:
+        result.update(torch_test_accuracy=[], torch_train_seconds=[],
+                      torch_threads=torch.get_num_threads())
+    for seed in seeds:
+        _, _, scores = train_digits_cnn(seed, epochs=epochs, data=data)
+        result["test_accuracy"].append(scores["accuracy"])
+        result["train_seconds"].append(scores["seconds"])
+        if torch is not None:
+            acc, sec = train_torch_digits(torch, seed, data, **recipe)
+            result["torch_test_accuracy"].append(acc)
+            result["torch_train_seconds"].append(sec)
+    result["mean_test_accuracy"] = float(np.mean(result["test_accuracy"]))
+    if torch is not None:
+        result["mean_torch_test_accuracy"] = float(np.mean(result["torch_test_accuracy"]))
+        result["time_ratio_cnn_helpers/torch"] = (
+            sum(result["train_seconds"]) / sum(result["torch_train_seconds"]))
+    return result
+
+
+# --------------------------------------------------------------------------
+# Printing and command line
+# --------------------------------------------------------------------------
+
+def _fmt(value):
+    return "-" if value is None else f"{value:10.2f}"
+
+
+def conv_table(rows):
+    lines = [
+        "conv2d, float32, median ms (loops: timed on a batch slice and scaled to the full batch)",
+        f"{'input x weight, pad':<34} {'pass':<8} {'loops':>10} {'numpy':>10} {'torch':>10}"
+        f" {'loops/np':>9} {'np/torch':>9}",
+    ]
+    for r in rows:
+        label = f"{tuple(r['input'])}x{tuple(r['weight'])} p{r['padding']}"
+        for part in ("forward", "backward"):
+            t, q = r[f"{part}_ms"], r[f"{part}_ratios"]
+            np_torch = q.get("cnn_helpers/torch")
+            lines.append(
+                f"{label:<34} {part:<8} {_fmt(t['loops'])} {_fmt(t['cnn_helpers'])}"
+                f" {_fmt(t.get('torch'))} {q['loops/cnn_helpers']:9.1f}"
+                f" {'-' if np_torch is None else format(np_torch, '9.2f'):>9}")
+            label = ""
+    return "\n".join(lines)
+
+
+def digits_table(d):
+    lines = [f"digits CNN: {d['epochs']} epochs, batch {d['batch_size']}, Adam lr {d['lr']}, "
+             f"shifts up to {d['max_shift']} px",
+             f"{'seed':>4} {'test acc':>9} {'seconds':>8} {'torch acc':>10} {'torch s':>8}"]
+    has_torch = "torch_train_seconds" in d
+    for i, seed in enumerate(d["seeds"]):
+        row = f"{seed:>4} {d['test_accuracy'][i]:9.4f} {d['train_seconds'][i]:8.2f}"
+        if has_torch:
+            row += f" {d['torch_test_accuracy'][i]:10.4f} {d['torch_train_seconds'][i]:8.2f}"
+        lines.append(row)
+    row = f"{'mean':>4} {d['mean_test_accuracy']:9.4f} {np.mean(d['train_seconds']):8.2f}"
+    if has_torch:
+        row += (f" {d['mean_torch_test_accuracy']:10.4f} {np.mean(d['torch_train_seconds']):8.2f}"
+                f"   (time ratio cnn_helpers/torch {d['time_ratio_cnn_helpers/torch']:.2f})")
+    lines.append(row)
+    return "\n".join(lines)
+
+
+def environment(torch):
+    env = {"python": platform.python_version(), "numpy": np.__version__,
+           "machine": platform.machine(), "processor": platform.processor()}
+    if torch is not None:
+        env["torch"] = torch.__version__
+    return env
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m cnn_helpers.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", metavar="FILE", help="also write the figures to FILE as JSON")
+    parser.add_argument("--quick", action="store_true",
+                        help="tiny smoke run: batch of 2, one seed, one epoch")
+    parser.add_argument("--parts", default="conv,digits",
+                        help="comma-separated parts to run: conv, digits (default both)")
+    parser.add_argument("--seeds", type=int, default=5, help="number of seeds, 0..N-1 (default 5)")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help=f"training epochs (default {DIGITS_RECIPE['epochs']})")
+    parser.add_argument("--repeats", type=int, default=None, help="repeats per conv timing")
+    parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparisons")
+    args = parser.parse_args(argv)
+
+    torch = None if args.no_torch else _torch()
+    parts = {p.strip() for p in args.parts.split(",") if p.strip()}
+    unknown = parts - {"conv", "digits"}
+    if unknown:
+        parser.error(f"unknown part(s): {', '.join(sorted(unknown))}")
+    report = {"environment": environment(torch), "quick": args.quick}
+    if torch is None:
+        print("torch not importable: PyTorch columns are left out", file=sys.stderr)
+
+    if "conv" in parts:
+        report["conv2d"] = bench_conv(args.quick, torch, args.repeats)
+        print(conv_table(report["conv2d"]), end="\n\n", flush=True)
+    if "digits" in parts:
+        seeds = range(1 if args.quick else args.seeds)
+        epochs = 1 if args.quick and args.epochs is None else (args.epochs or DIGITS_RECIPE["epochs"])
+        report["digits"] = bench_digits(seeds, epochs, torch, args.quick)
+        print(digits_table(report["digits"]), flush=True)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=2)
+    return report
+
+
+if __name__ == "__main__":
+    main()

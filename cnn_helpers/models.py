@@ -1,0 +1,103 @@
+"""The book's digits CNN, its augmentation and its training recipe.
+
+One small network that every chapter can train in a few seconds on
+scikit-learn's 8x8 digits (:func:`cnn_helpers.data.load_digits`)::
+
+    model, history, scores = train_digits_cnn(seed=0)
+    scores["accuracy"]        # about 0.99 on the 450 held-out digits
+
+For comparison, logistic regression on the raw 64 pixels reaches about
+96.7% on the same split; the convolutions, pooling and random shifts of the
+training images are what earn the difference.
+"""
+
+import time
+
+import numpy as np
+
+from .data import load_digits
+from .nn import Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU, Sequential
+from .optim import Adam
+from .training import evaluate, fit
+
+__all__ = ["digits_cnn", "random_shift", "train_digits_cnn", "DIGITS_RECIPE"]
+
+# The training recipe, shared with the PyTorch twin in cnn_helpers.bench.
+DIGITS_RECIPE = dict(epochs=20, batch_size=32, lr=3e-3, max_shift=1)
+
+
+def digits_cnn(seed=0, dtype=np.float32):
+    """A small CNN for ``(N, 1, 8, 8)`` digits → ``(N, 10)`` logits.
+
+    ``conv 3x3 (16) → ReLU → conv 3x3 (32) → ReLU → maxpool 2 →
+    conv 3x3 (64) → ReLU → maxpool 2 → flatten → dropout → linear 10``.
+    Padding 1 keeps each convolution's output the size of its input, so the
+    two poolings take 8x8 to 4x4 to 2x2. Weights come from ``seed``.
+    """
+    rng = np.random.default_rng(seed)
+    kw = dict(rng=rng, dtype=dtype)
+    return Sequential(
+        Conv2d(1, 16, 3, padding=1, **kw),    # (N, 16, 8, 8)
+        ReLU(),
+        Conv2d(16, 32, 3, padding=1, **kw),   # (N, 32, 8, 8)
+        ReLU(),
+        MaxPool2d(2),                         # (N, 32, 4, 4)
+        Conv2d(32, 64, 3, padding=1, **kw),   # (N, 64, 4, 4)
+        ReLU(),
+        MaxPool2d(2),                         # (N, 64, 2, 2)
+        Flatten(),                            # (N, 256)
+        Dropout(0.25, rng=rng),
+        Linear(64 * 2 * 2, 10, **kw),         # (N, 10)
+    )
+
+
+def random_shift(x, rng, max_shift=1):
+    """Shift each image of ``(N, C, H, W)`` by up to ``max_shift`` pixels each way.
+
+    Shifts are whole pixels drawn uniformly from ``-max_shift..max_shift``
+    for rows and columns independently; pixels moved in from outside are 0.
+    Use as ``fit(..., augment=random_shift)``.
+    """
+    n, _, h, w = x.shape
+    m = max_shift
+    padded = np.pad(x, ((0, 0), (0, 0), (m, m), (m, m)))
+    dy, dx = rng.integers(-m, m + 1, size=(2, n))
+    # Gather one shifted window per image with broadcast index arrays.
+    rows = (m - dy)[:, None] + np.arange(h)
+    cols = (m - dx)[:, None] + np.arange(w)
+    batch = np.arange(n)[:, None, None, None]
+    channel = np.arange(x.shape[1])[None, :, None, None]
+    return padded[batch, channel, rows[:, None, :, None], cols[:, None, None, :]]
+
+
+def train_digits_cnn(seed=0, epochs=None, batch_size=None, lr=None, max_shift=None,
+                     data=None, progress=False):
+    """Build :func:`digits_cnn` from ``seed`` and train it with Adam and random shifts.
+
+    Unset arguments take their values from ``DIGITS_RECIPE``; ``data`` defaults
+    to ``load_digits()``.
+
+    Returns:
+        ``(model, history, scores)`` where ``scores`` has the test ``loss`` and
+        ``accuracy`` and the training time in ``seconds``.
+    """
+    recipe = dict(DIGITS_RECIPE)
+    given = dict(epochs=epochs, batch_size=batch_size, lr=lr, max_shift=max_shift)
+    recipe.update({k: v for k, v in given.items() if v is not None})
+    data = load_digits() if data is None else data
+
+    model = digits_cnn(seed)
+    optimizer = Adam(model.parameters(), lr=recipe["lr"])
+    shift = recipe["max_shift"]
+
+    def augment(xb, rng):
+        return random_shift(xb, rng, shift) if shift else xb
+
+    start = time.perf_counter()
+    history = fit(model, optimizer, data.X_train, data.y_train, epochs=recipe["epochs"],
+                  batch_size=recipe["batch_size"], seed=seed, augment=augment,
+                  progress=progress)
+    seconds = time.perf_counter() - start
+    scores = evaluate(model, data.X_test, data.y_test)
+    scores["seconds"] = seconds
+    return model, history, scores
