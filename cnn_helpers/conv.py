@@ -103,9 +103,67 @@ def _col2im(cols, padded_shape, kernel, stride, dilation, out_hw):
     return xp
 
 
+def _im2col_rows(x4, pads, kernel, dilation, out_h):
+    """Stride-1 im2col that reads each padded channel as one long row.
+
+    Window (i, j) at kernel offset (u, v) reads flat index (i + u*dh)*Wp + j + v*dw,
+    so each offset is one contiguous slice of length OH*Wp: long, cheap copies
+    instead of OH short ones. Each output row then has Wp entries, of which the
+    last Wp - OW are junk (windows wrapping into the next row) that callers drop.
+    Returns columns (N, C*KH*KW, OH*Wp) and Wp.
+    """
+    n, c, h, w = x4.shape
+    (kh, kw), (dh, dw) = kernel, dilation
+    (t, b), (left, r) = pads
+    hp, wp = h + t + b, w + left + r
+    # The tail lets the last offsets' slices run past the final row's end.
+    flat = np.zeros((n, c, hp * wp + dw * (kw - 1)), dtype=x4.dtype)
+    flat[:, :, : hp * wp].reshape(n, c, hp, wp)[:, :, t : t + h, left : left + w] = x4
+    cols = np.empty((n, c, kh, kw, out_h * wp), dtype=x4.dtype)
+    for u in range(kh):
+        for v in range(kw):
+            start = u * dh * wp + v * dw
+            cols[:, :, u, v] = flat[:, :, start : start + out_h * wp]
+    return cols.reshape(n, c * kh * kw, out_h * wp), wp
+
+
+def _col2im_rows(cols, x_shape, pads, kernel, dilation, out_h):
+    """Adjoint of ``_im2col_rows`` (junk columns must hold zeros); returns the (N, C, H, W) gradient."""
+    n, c, h, w = x_shape
+    (kh, kw), (dh, dw) = kernel, dilation
+    (t, b), (left, r) = pads
+    hp, wp = h + t + b, w + left + r
+    cols = cols.reshape(n, c, kh, kw, out_h * wp)
+    flat = np.zeros((n, c, hp * wp + dw * (kw - 1)), dtype=cols.dtype)
+    for u in range(kh):
+        for v in range(kw):
+            start = u * dh * wp + v * dw
+            flat[:, :, start : start + out_h * wp] += cols[:, :, u, v]
+    return flat[:, :, : hp * wp].reshape(n, c, hp, wp)[:, :, t : t + h, left : left + w]
+
+
 def _crop(xp, pads):
     (t, b), (left, r) = pads
     return xp[:, :, t : xp.shape[2] - b, left : xp.shape[3] - r]
+
+
+def _columns(call):
+    """im2col for a conv call: columns (N, C*KH*KW, OH*R) and the row length R (OW, or Wp when stride is 1)."""
+    kernel = call.w4.shape[2:]
+    if call.stride == (1, 1):
+        return _im2col_rows(call.x4, call.pads, kernel, call.dilation, call.out_hw[0])
+    xp = zero_pad2d(call.x4, call.pads)
+    return _im2col(xp, kernel, call.stride, call.dilation, call.out_hw), call.out_hw[1]
+
+
+def _uncolumns(cols, call):
+    """col2im for a conv call, the adjoint of ``_columns``: returns the (N, C, H, W) input gradient."""
+    kernel = call.w4.shape[2:]
+    if call.stride == (1, 1):
+        return _col2im_rows(cols, call.x4.shape, call.pads, kernel, call.dilation, call.out_hw[0])
+    n, c, h, w = call.x4.shape
+    padded = (n, c, h + sum(call.pads[0]), w + sum(call.pads[1]))
+    return _crop(_col2im(cols, padded, kernel, call.stride, call.dilation, call.out_hw), call.pads)
 
 
 # ---------------------------------------------------------------------------
@@ -208,37 +266,41 @@ def _setup(op, nd, x, w, b, stride, padding, dilation, grad_out=None, flip=False
 def _forward(call):
     n = call.x4.shape[0]
     c_out = call.w4.shape[0]
-    xp = zero_pad2d(call.x4, call.pads)
-    cols = _im2col(xp, call.w4.shape[2:], call.stride, call.dilation, call.out_hw)
-    out = np.matmul(call.w4.reshape(c_out, -1), cols)
-    out = out.reshape((n, c_out) + call.out_hw)
-    if call.b is not None:
-        out += call.b[:, None, None]
+    oh, ow = call.out_hw
+    cols, row = _columns(call)
+    out_rows = np.matmul(call.w4.reshape(c_out, -1), cols).reshape(n, c_out, oh, row)
+    out = np.empty((n, c_out, oh, ow), dtype=out_rows.dtype)
+    # Dropping the junk columns and adding the bias share one pass.
+    if call.b is None:
+        np.copyto(out, out_rows[..., :ow])
+    else:
+        np.add(out_rows[..., :ow], call.b[:, None, None], out=out)
     return out.reshape(call.out_shape)
 
 
 def _backward(call, g, x_shape, w_shape, plain):
-    n, _, h, w_ = call.x4.shape
+    n = call.x4.shape[0]
     c_out = call.w4.shape[0]
-    kernel = call.w4.shape[2:]
-    go = g.reshape(n, c_out, -1)
-    xp = zero_pad2d(call.x4, call.pads)
-    cols = _im2col(xp, kernel, call.stride, call.dilation, call.out_hw)
-    # grad_w sums over batch and positions: stack all of them into one product.
+    oh, ow = call.out_hw
+    cols, row = _columns(call)
+    g4 = g.reshape(n, c_out, oh, ow)
+    if row == ow:
+        go = g4.reshape(n, c_out, oh * ow)
+    else:
+        # Junk columns get zero gradient, so they add nothing below.
+        go = np.zeros((n, c_out, oh, row), dtype=g.dtype)
+        go[..., :ow] = g4
+        go = go.reshape(n, c_out, oh * row)
+    # grad_w sums over batch and positions: one product per batch element, then a sum.
     grad_w = np.matmul(go, cols.transpose(0, 2, 1)).sum(axis=0)
     # cols is no longer needed, so its memory takes the column gradient
     # (fresh large arrays cost page faults that rival the arithmetic here).
     dcols = np.matmul(call.w4.reshape(c_out, -1).T, go, out=cols)
-    dxp = _col2im(dcols, xp.shape, kernel, call.stride, call.dilation, call.out_hw)
-    grad_x = _crop(dxp, call.pads)
-    grad_b = go.sum(axis=(0, 2))
+    grad_x = _uncolumns(dcols, call)
+    grad_b = g4.sum(axis=(0, 2, 3))
     if plain:
         grad_b = grad_b.reshape(())
-    return (
-        grad_x.reshape(x_shape),
-        grad_w.reshape(w_shape),
-        grad_b,
-    )
+    return grad_x.reshape(x_shape), grad_w.reshape(w_shape), grad_b
 
 
 # ---------------------------------------------------------------------------
