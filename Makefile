@@ -56,7 +56,7 @@ student: $(READER_STAMP)
 	$(BIN)/python -m cnn_helpers.student notebooks $(BUILD)/student
 
 test: $(DEV_STAMP) $(JS_STAMP) lint book student
-	$(BIN)/python -m pytest -n 2 --dist loadscope tests notebooks --nbval-lax --nbval-current-env
+	CNN_HELPERS_GRADING=1 $(BIN)/python -m pytest -n 2 --dist loadscope tests notebooks --nbval-lax --nbval-current-env
 
 bench: $(READER_STAMP)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python -m cnn_helpers.bench --json $(BUILD)/bench.json

@@ -130,7 +130,8 @@ def frame_slider(
     Returns
     -------
     ipywidgets.VBox
-        The slider above the picture. ``box.stats`` holds the :class:`FrameStats`.
+        The slider above the picture. ``box.stats`` holds the :class:`FrameStats`,
+        ``box.links`` the browser-side link between slider and pictures.
     """
     values = list(values)
     _check_values(values, "values")
@@ -138,9 +139,10 @@ def frame_slider(
     stack = _stack_of(frames)
     slider = _slider(values, description, start)
     stack.selected_index = start
-    widgets.jslink((slider, "index"), (stack, "selected_index"))
+    link = widgets.jslink((slider, "index"), (stack, "selected_index"))
     box = widgets.VBox([slider, stack])
     box.stats = FrameStats.of(frames)
+    box.links = [link]
     return box
 
 
@@ -163,16 +165,17 @@ def frame_slider_2d(
     _check_values(values_b, "values_b")
     slider_a = _slider(values_a, descriptions[0], start[0])
     slider_b = _slider(values_b, descriptions[1], start[1])
-    inner_stacks, all_frames = [], []
+    inner_stacks, all_frames, links = [], [], []
     for a in values_a:
         frames = render_frames(lambda b, a=a: draw(a, b), values_b, dpi=dpi)
         all_frames.extend(frames)
         inner = _stack_of(frames)
         inner.selected_index = start[1]
-        widgets.jslink((slider_b, "index"), (inner, "selected_index"))
+        links.append(widgets.jslink((slider_b, "index"), (inner, "selected_index")))
         inner_stacks.append(inner)
     outer = widgets.Stack(children=inner_stacks, selected_index=start[0])
-    widgets.jslink((slider_a, "index"), (outer, "selected_index"))
+    links.append(widgets.jslink((slider_a, "index"), (outer, "selected_index")))
     box = widgets.VBox([widgets.HBox([slider_a, slider_b]), outer])
     box.stats = FrameStats.of(all_frames)
+    box.links = links
     return box
