@@ -18,7 +18,7 @@ import numpy as np
 
 from .nn import Parameter
 
-__all__ = ["Optimizer", "SGD", "Adam"]
+__all__ = ["Optimizer", "SGD", "Adam", "LRScheduler", "StepLR", "CosineAnnealingLR"]
 
 
 class Optimizer:
@@ -43,7 +43,7 @@ class Optimizer:
         for p in group["params"]:
             if not isinstance(p, Parameter):
                 raise TypeError(f"optimizers take Parameters, got {type(p).__name__}")
-        unknown = set(group) - set(self.defaults) - {"params"}
+        unknown = set(group) - set(self.defaults) - {"params", "initial_lr"}
         if unknown:
             raise TypeError(f"unknown option(s) {sorted(unknown)} in parameter group")
         for key, value in self.defaults.items():
@@ -162,3 +162,63 @@ class Adam(Optimizer):
                 step_size = group["lr"] / (1.0 - beta1**t)
                 denom = np.sqrt(v) / math.sqrt(1.0 - beta2**t) + group["eps"]
                 p.data -= step_size * (m / denom)
+
+
+# --------------------------------------------------------------------------
+# Learning-rate schedules (torch.optim.lr_scheduler)
+# --------------------------------------------------------------------------
+
+class LRScheduler:
+    """Base class: sets every group's ``lr`` from its initial value and the epoch count.
+
+    Call ``step()`` once per epoch, after the optimiser's steps, as in torch.
+    """
+
+    def __init__(self, optimizer):
+        self.optimizer = optimizer
+        self.base_lrs = [group.setdefault("initial_lr", group["lr"])
+                         for group in optimizer.param_groups]
+        self.last_epoch = 0
+        self._apply()
+
+    def lr_at(self, base_lr, epoch):
+        raise NotImplementedError
+
+    def _apply(self):
+        for group, base in zip(self.optimizer.param_groups, self.base_lrs, strict=True):
+            group["lr"] = self.lr_at(base, self.last_epoch)
+
+    def step(self):
+        self.last_epoch += 1
+        self._apply()
+
+    def get_last_lr(self):
+        return [group["lr"] for group in self.optimizer.param_groups]
+
+
+class StepLR(LRScheduler):
+    """Multiply the learning rate by ``gamma`` every ``step_size`` epochs."""
+
+    def __init__(self, optimizer, step_size, gamma=0.1):
+        self.step_size = step_size
+        self.gamma = gamma
+        super().__init__(optimizer)
+
+    def lr_at(self, base_lr, epoch):
+        return base_lr * self.gamma ** (epoch // self.step_size)
+
+
+class CosineAnnealingLR(LRScheduler):
+    """Lower the learning rate along half a cosine, from its initial value at
+    epoch 0 to ``eta_min`` at epoch ``T_max``::
+
+        lr = eta_min + (initial_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2
+    """
+
+    def __init__(self, optimizer, T_max, eta_min=0.0):  # noqa: N803 (torch's name)
+        self.T_max = T_max
+        self.eta_min = eta_min
+        super().__init__(optimizer)
+
+    def lr_at(self, base_lr, epoch):
+        return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * epoch / self.T_max)) / 2

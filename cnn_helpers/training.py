@@ -118,7 +118,7 @@ def _train_step(model, optimizer, xb, yb):
 
 
 def fit(model, optimizer, X, y, epochs, batch_size=32, val_data=None, seed=0,
-        augment=None, progress=True):
+        augment=None, scheduler=None, progress=True):
     """Train ``model`` on ``(X, y)`` with cross-entropy and ``optimizer``.
 
     Args:
@@ -131,6 +131,8 @@ def fit(model, optimizer, X, y, epochs, batch_size=32, val_data=None, seed=0,
         seed: seeds shuffling and ``augment``.
         augment: optional ``augment(x_batch, rng) -> x_batch``, applied to each
             training batch (e.g. :func:`cnn_helpers.models.random_shift`).
+        scheduler: optional learning-rate schedule from :mod:`cnn_helpers.optim`
+            (e.g. ``CosineAnnealingLR``), stepped once after every epoch.
         progress: show a progress bar over the epochs (tqdm).
 
     Returns:
@@ -157,6 +159,8 @@ def fit(model, optimizer, X, y, epochs, batch_size=32, val_data=None, seed=0,
             scores = evaluate(model, *val_data, batch_size=max(batch_size, 256))
             history.val_loss.append(scores["loss"])
             history.val_accuracy.append(scores["accuracy"])
+        if scheduler is not None:
+            scheduler.step()
         history.epoch_seconds.append(time.perf_counter() - start)
         bar.set_postfix(_postfix(history))
     bar.close()

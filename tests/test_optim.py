@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from cnn_helpers.nn import Parameter
-from cnn_helpers.optim import SGD, Adam
+from cnn_helpers.optim import SGD, Adam, CosineAnnealingLR, StepLR
 
 
 def param(values, grad=None):
@@ -128,3 +128,25 @@ def test_float32_parameters_stay_float32():
     for opt in (SGD([p], lr=0.1, momentum=0.9, weight_decay=1e-4), Adam([p], weight_decay=1e-4)):
         opt.step()
         assert p.data.dtype == np.float32
+
+
+def test_step_lr_and_cosine_annealing_follow_torch_formulas():
+    slow, fast = param([1.0]), param([1.0])
+    opt = SGD([{"params": [slow], "lr": 0.01}, {"params": [fast]}], lr=0.1)
+    sched = StepLR(opt, step_size=2, gamma=0.5)
+    lrs = []
+    for _ in range(5):
+        lrs.append(sched.get_last_lr())
+        sched.step()
+    np.testing.assert_allclose(lrs, [[0.01, 0.1], [0.01, 0.1], [0.005, 0.05], [0.005, 0.05],
+                                     [0.0025, 0.025]])
+
+    opt = Adam([param([1.0])], lr=0.2)
+    sched = CosineAnnealingLR(opt, T_max=4, eta_min=0.02)
+    seen = [opt.param_groups[0]["lr"]]
+    for _ in range(4):
+        sched.step()
+        seen.append(opt.param_groups[0]["lr"])
+    expected = [0.02 + 0.18 * (1 + np.cos(np.pi * t / 4)) / 2 for t in range(5)]
+    np.testing.assert_allclose(seen, expected)
+    assert seen[0] == pytest.approx(0.2) and seen[-1] == pytest.approx(0.02)

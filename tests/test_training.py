@@ -12,7 +12,7 @@ from cnn_helpers.data import make_shapes  # noqa: E402
 from cnn_helpers.losses import cross_entropy  # noqa: E402
 from cnn_helpers.models import random_shift  # noqa: E402
 from cnn_helpers.nn import Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU, Sequential  # noqa: E402
-from cnn_helpers.optim import SGD, Adam  # noqa: E402
+from cnn_helpers.optim import SGD, Adam, StepLR  # noqa: E402
 from cnn_helpers.training import History, evaluate, fit, predict, predict_logits  # noqa: E402
 
 
@@ -100,3 +100,20 @@ def test_fit_rejects_mismatched_data():
     with pytest.raises(ValueError, match="same length"):
         fit(model, SGD(model.parameters(), lr=0.1), np.zeros((5, 2)), np.zeros(4, int),
             epochs=1, progress=False)
+
+
+def test_fit_steps_the_scheduler_once_per_epoch():
+    model = Sequential(Linear(2, 2, rng=0))
+    opt = SGD(model.parameters(), lr=0.1)
+    sched = StepLR(opt, step_size=1, gamma=0.5)
+    X, y = np.zeros((8, 2), dtype=np.float32), np.zeros(8, dtype=np.int64)
+    fit(model, opt, X, y, epochs=3, scheduler=sched, progress=False)
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.1 / 8)
+
+
+def test_fit_with_a_progress_bar(capsys):
+    model = Sequential(Linear(2, 2, rng=0))
+    X, y = np.zeros((8, 2), dtype=np.float32), np.zeros(8, dtype=np.int64)
+    history = fit(model, SGD(model.parameters(), lr=0.1), X, y, epochs=2, progress=True)
+    assert history.epochs == 2
+    assert "training" in capsys.readouterr().err
