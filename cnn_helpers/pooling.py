@@ -110,9 +110,20 @@ def _max_and_argmax(call):
         v = xp[idx]
         # Strict '>' keeps the first maximum; NaN always wins, as in torch.
         better = (v > best) | np.isnan(v)
-        best[better] = v[better]
-        arg[better] = k
+        np.copyto(best, v, where=better)
+        np.copyto(arg, k, where=better)
     return best, arg
+
+
+def _max(call):
+    """Window maxima alone: the forward needs no argmax. NaN propagates, as in torch."""
+    xp = zero_pad2d(call.x4, call.pads, fill=-np.inf)
+    windows = _windows(xp, call)
+    _, idx = next(windows)
+    best = xp[idx].copy()
+    for _, idx in windows:
+        np.maximum(best, xp[idx], out=best)
+    return best
 
 
 def _window_sum(xp, call):
@@ -140,7 +151,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
     Returns (N, C, OH, OW) (same form as ``x``), ``OH = (H + 2*ph - KH) // sh + 1``.
     """
     call, _ = _setup("max_pool2d", 2, x, kernel_size, stride, padding)
-    return _max_and_argmax(call)[0].reshape(call.out_shape)
+    return _max(call).reshape(call.out_shape)
 
 
 def max_pool1d(x, kernel_size, stride=None, padding=0):
@@ -150,7 +161,7 @@ def max_pool1d(x, kernel_size, stride=None, padding=0):
     ``L_out = (L + 2*padding - kernel_size) // stride + 1``.
     """
     call, _ = _setup("max_pool1d", 1, x, kernel_size, stride, padding)
-    return _max_and_argmax(call)[0].reshape(call.out_shape)
+    return _max(call).reshape(call.out_shape)
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True):

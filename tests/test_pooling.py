@@ -169,3 +169,9 @@ def test_integer_map_is_pooled_in_float64():
     out = max_pool2d(x, 2)
     assert out.dtype == np.float64
     np.testing.assert_array_equal(out, [[3.0]])
+
+
+def test_max_pool_propagates_nan_like_torch():
+    x = np.array([[np.nan, 1.0], [0.0, 2.0]])
+    assert np.isnan(max_pool2d(x, 2)[0, 0])
+    np.testing.assert_array_equal(max_pool2d_backward(np.ones((1, 1)), x, 2), [[1, 0], [0, 0]])
