@@ -138,11 +138,12 @@ def torch_digits_cnn(torch, seed):
     return model
 
 
-def train_torch_digits(torch, seed, data, epochs, batch_size, lr, max_shift):
+def train_torch_digits(torch, seed, data, epochs, batch_size, lr, max_shift, cosine):
     """Train the torch twin with the recipe of ``train_digits_cnn``; returns (accuracy, seconds)."""
     torch.manual_seed(seed)
     model = torch_digits_cnn(torch, seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs) if cosine else None
     F = torch.nn.functional
     X, y = data.X_train, data.y_train
     y_t = torch.from_numpy(y)
@@ -160,6 +161,8 @@ def train_torch_digits(torch, seed, data, epochs, batch_size, lr, max_shift):
             # the same bookkeeping as cnn_helpers.training.fit
             loss.item()
             int((logits.argmax(1) == y_t[idx]).sum())
+        if scheduler is not None:
+            scheduler.step()
     seconds = time.perf_counter() - start
     model.eval()
     with torch.no_grad():
@@ -218,7 +221,8 @@ def conv_table(rows):
 
 
 def digits_table(d):
-    lines = [f"digits CNN: {d['epochs']} epochs, batch {d['batch_size']}, Adam lr {d['lr']}, "
+    schedule = " with cosine decay" if d["cosine"] else ""
+    lines = [f"digits CNN: {d['epochs']} epochs, batch {d['batch_size']}, Adam lr {d['lr']}{schedule}, "
              f"shifts up to {d['max_shift']} px",
              f"{'seed':>4} {'test acc':>9} {'seconds':>8} {'torch acc':>10} {'torch s':>8}"]
     has_torch = "torch_train_seconds" in d

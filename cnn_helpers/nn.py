@@ -27,6 +27,7 @@ from one ``np.random.default_rng(seed)`` and the same seed gives the same model.
 """
 
 import math
+import os
 from collections import OrderedDict
 
 import numpy as np
@@ -336,11 +337,14 @@ class Module:
         return self
 
     def save(self, path):
-        """Write ``state_dict()`` to an ``.npz`` file."""
+        """Write ``state_dict()`` to an ``.npz`` file (numpy adds the suffix if missing)."""
         np.savez(path, **self.state_dict())
 
     def load(self, path, strict=True):
         """Read weights saved by :meth:`save` into this module; returns the module."""
+        path = str(path)
+        if not os.path.exists(path) and os.path.exists(path + ".npz"):
+            path += ".npz"
         with np.load(path) as archive:
             return self.load_state_dict({k: archive[k] for k in archive.files}, strict=strict)
 

@@ -314,6 +314,8 @@ def test_save_load_round_trip(tmp_path):
     assert not np.allclose(a(x), b(x))
     assert b.load(path) is b
     np.testing.assert_array_equal(a(x), b(x))
+    a.save(tmp_path / "no_suffix")
+    np.testing.assert_array_equal(small_model(2).load(tmp_path / "no_suffix").eval()(x), a(x))
     keys = set(a.state_dict())
     assert {"0.weight", "1.running_mean", "1.running_var", "5.bias"} <= keys
 
