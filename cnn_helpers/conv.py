@@ -197,9 +197,8 @@ _INPUT_DESC = {
 }
 
 
-def _setup(op, nd, x, w, b, stride, padding, dilation, grad_out=None, flip=False):
-    """Validate a conv call and reshape it to the batched 2D form."""
-    x, w, b, g = as_float_arrays(op, input=x, weight=w, bias=b, grad_out=grad_out)
+def _check_forms(op, nd, x, w):
+    """The input's number of dims must fit the weight's: batched/unbatched, or plain."""
     forms = _FORMS[nd]
     if w.ndim not in forms:
         allowed = " or ".join(f"{k}-D {desc}" for k, (_, desc) in forms.items())
@@ -211,12 +210,52 @@ def _setup(op, nd, x, w, b, stride, padding, dilation, grad_out=None, flip=False
             f"{op}: with weight of shape {w.shape} the input must be {allowed}, "
             f"got shape {x.shape}"
         )
+    if min(w.shape[-nd:]) < 1:
+        raise ValueError(f"{op}: kernel size must be positive, got weight shape {w.shape}")
+
+
+def _check_bias(op, b, w, c_out, plain):
+    """Return the bias as shape (C_out,), or raise if it does not match the weight."""
+    if b is None:
+        return None
+    if plain and b.shape in ((), (1,)):
+        return b.reshape(1)
+    if plain or b.shape != (c_out,):
+        want = "a scalar or shape (1,)" if plain else f"shape ({c_out},)"
+        raise ValueError(
+            f"{op}: bias must be {want} to match weight shape {w.shape}, got shape {b.shape}"
+        )
+    return b
+
+
+def _geometry(op, nd, x, w, stride, padding, dilation):
+    """Per spatial dim: stride, dilation, (before, after) padding and output size."""
+    kernel = w.shape[-nd:]
+    stride_t = int_tuple(stride, nd, "stride", op)
+    dilation_t = int_tuple(dilation, nd, "dilation", op)
+    pads = conv_padding(padding, kernel, stride_t, dilation_t, op)
+    out_sp = []
+    for n_in, k, s, (p0, p1), d in zip(x.shape[-nd:], kernel, stride_t, pads, dilation_t, strict=True):
+        if d * (k - 1) + 1 > n_in + p0 + p1:
+            raise ValueError(
+                f"{op}: kernel (size {k}, dilation {d}, so spanning {d * (k - 1) + 1}) is larger "
+                f"than the padded input (size {n_in} + padding {p0 + p1}) "
+                f"(input shape {x.shape}, weight shape {w.shape}, padding {padding!r})"
+            )
+        out_sp.append(output_length(n_in, k, s, p0, p1, d))
+    return stride_t, dilation_t, pads, tuple(out_sp)
+
+
+def _setup(op, nd, x, w, b, stride, padding, dilation, grad_out=None, flip=False):
+    """Validate a conv call and reshape it to the batched 2D form."""
+    x, w, b, g = as_float_arrays(op, input=x, weight=w, bias=b, grad_out=grad_out)
+    _check_forms(op, nd, x, w)
     if flip:
         w = np.flip(w, axis=tuple(range(-nd, 0)))
     plain = x.ndim == nd
-
-    # Every form becomes (N, C, H, W) by adding axes of length 1 (pure reshapes).
-    w4 = w.reshape((1, 1) * plain + w.shape)
+    # Every form becomes (N, C, H, W) by adding axes of length 1 (pure reshapes);
+    # a 1D signal is an image of height 1.
+    w4 = w.reshape((1, 1) + w.shape) if plain else w
     x4 = x.reshape((1,) * (nd + 2 - x.ndim) + x.shape)
     if nd == 1:
         w4, x4 = w4[:, :, None, :], x4[:, :, None, :]
@@ -226,38 +265,13 @@ def _setup(op, nd, x, w, b, stride, padding, dilation, grad_out=None, flip=False
             f"{op}: input has {x4.shape[1]} channels but weight expects {c_in} "
             f"(input shape {x.shape}, weight shape {w.shape})"
         )
-    if b is not None:
-        if plain and b.shape in ((), (1,)):
-            b = b.reshape(1)
-        elif plain or b.shape != (c_out,):
-            want = "a scalar or shape (1,)" if plain else f"shape ({c_out},)"
-            raise ValueError(
-                f"{op}: bias must be {want} to match weight shape {w.shape}, got shape {b.shape}"
-            )
-
-    kernel = w.shape[-nd:]
-    if min(kernel) < 1:
-        raise ValueError(f"{op}: kernel size must be positive, got weight shape {w.shape}")
-    stride_t = int_tuple(stride, nd, "stride", op)
-    dilation_t = int_tuple(dilation, nd, "dilation", op)
-    pads = conv_padding(padding, kernel, stride_t, dilation_t, op)
-    spatial = x.shape[-nd:]
-    out_sp = []
-    for n_in, k, s, (p0, p1), d in zip(spatial, kernel, stride_t, pads, dilation_t, strict=True):
-        if d * (k - 1) + 1 > n_in + p0 + p1:
-            raise ValueError(
-                f"{op}: kernel (size {k}, dilation {d}, so spanning {d * (k - 1) + 1}) is larger "
-                f"than the padded input (size {n_in} + padding {p0 + p1}) "
-                f"(input shape {x.shape}, weight shape {w.shape}, padding {padding!r})"
-            )
-        out_sp.append(output_length(n_in, k, s, p0, p1, d))
+    b = _check_bias(op, b, w, c_out, plain)
+    stride_t, dilation_t, pads, out_sp = _geometry(op, nd, x, w, stride, padding, dilation)
+    out_hw = out_sp
     if nd == 1:
-        kernel, stride_t, dilation_t = (1, *kernel), (1, *stride_t), (1, *dilation_t)
-        pads, out_hw = ((0, 0), *pads), (1, *out_sp)
-    else:
-        out_hw = tuple(out_sp)
+        stride_t, dilation_t, pads, out_hw = (1, *stride_t), (1, *dilation_t), ((0, 0), *pads), (1, *out_sp)
     lead = () if plain else ((c_out,) if x.ndim == nd + 1 else (x.shape[0], c_out))
-    call = _ConvCall(x4, w4, b, stride_t, dilation_t, pads, out_hw, lead + tuple(out_sp))
+    call = _ConvCall(x4, w4, b, stride_t, dilation_t, pads, out_hw, lead + out_sp)
     if g is not None:
         check_grad_shape(g, call.out_shape, op)
     return call, g
