@@ -16,6 +16,7 @@ except a ``--quick`` smoke run.
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import sys
@@ -239,11 +240,31 @@ def digits_table(d):
     return "\n".join(lines)
 
 
+_blas_limiter = None  # keeps threadpoolctl's limit alive for the whole run
+
+
+def _limit_threads(n, torch):
+    global _blas_limiter
+    from threadpoolctl import threadpool_limits
+
+    _blas_limiter = threadpool_limits(limits=n, user_api="blas")
+    if torch is not None:
+        torch.set_num_threads(n)
+
+
 def environment(torch):
+    from threadpoolctl import threadpool_info
+
     env = {"python": platform.python_version(), "numpy": np.__version__,
-           "machine": platform.machine(), "processor": platform.processor()}
+           "machine": platform.machine(), "processor": platform.processor(),
+           "cpus": os.cpu_count(),
+           "numpy_blas_threads": [i["num_threads"] for i in threadpool_info()
+                                  if i["user_api"] == "blas"]}
+    if hasattr(os, "getloadavg"):
+        env["load_average_at_start"] = os.getloadavg()
     if torch is not None:
         env["torch"] = torch.__version__
+        env["torch_threads"] = torch.get_num_threads()
     return env
 
 
@@ -259,14 +280,23 @@ def main(argv=None):
                         help=f"training epochs (default {DIGITS_RECIPE['epochs']})")
     parser.add_argument("--repeats", type=int, default=None, help="repeats per conv timing")
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparisons")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for both numpy's BLAS and torch (default: their own defaults)")
     args = parser.parse_args(argv)
 
     torch = None if args.no_torch else _torch()
+    if args.threads is not None:
+        _limit_threads(args.threads, torch)
     parts = {p.strip() for p in args.parts.split(",") if p.strip()}
     unknown = parts - {"conv", "digits"}
     if unknown:
         parser.error(f"unknown part(s): {', '.join(sorted(unknown))}")
     report = {"environment": environment(torch), "quick": args.quick}
+    env = report["environment"]
+    print(f"numpy {env['numpy']} (BLAS threads {env['numpy_blas_threads']})"
+          + (f", torch {env['torch']} ({env['torch_threads']} threads)" if torch else "")
+          + (f", load average {env['load_average_at_start'][0]:.1f} on {env['cpus']} cpus"
+             if "load_average_at_start" in env else ""), end="\n\n")
     if torch is None:
         print("torch not importable: PyTorch columns are left out", file=sys.stderr)
 
