@@ -1,0 +1,221 @@
+"""Figures and experiments of chapter 5, Pooling.
+
+The notebook keeps the narrative and the checked numbers; this module holds the drawing code
+for its sliders and the small shift-invariance experiment, so both can be tested.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import conv2d, max_pool2d, relu
+from ..data import load_digits, load_sample_image
+from ..plotting import show_image, show_matrix, subplots
+from ..pooling import avg_pool2d, avg_pool2d_backward, lp_pool2d, max_pool2d_backward
+
+__all__ = [
+    "notes_relu_map",
+    "window_at",
+    "draw_pool_window",
+    "draw_three_poolings",
+    "face_crop",
+    "draw_image_pooling",
+    "big_digits",
+    "shift_right",
+    "edge_kernels",
+    "conv_features",
+    "relative_change",
+    "invariance_curve",
+    "draw_shift",
+    "draw_maxpool_gradient",
+]
+
+
+def notes_relu_map():
+    """The 6x6 ReLU output of the lecture notes: zeros with ones at (1, 4) and (3, 1)."""
+    x = np.zeros((6, 6))
+    x[1, 4] = x[3, 1] = 1
+    return x
+
+
+def window_at(step, n_steps, out_shape):
+    """The output cell (row, col) shown at slider step ``step`` of ``n_steps``.
+
+    Sliders for different strides share one step axis, but a stride-3 pooling has fewer
+    windows than a stride-1 one, so the steps are spread evenly over that pooling's windows.
+    """
+    rows, cols = out_shape
+    index = step * (rows * cols) // n_steps
+    return divmod(index, cols)
+
+
+def draw_pool_window(x, kernel_size, stride, step, n_steps=16):
+    """The input with one pooling window outlined, beside the max-pooled output.
+
+    Only the non-zero input cells carry their number: a slider renders this figure dozens of
+    times, and text is what makes matplotlib slow.
+    """
+    pooled = max_pool2d(x, kernel_size, stride)
+    row, col = window_at(step, n_steps, pooled.shape)
+    fig, (left, right) = subplots(1, 2, height=2.4, width=5.6)
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=0.88, wspace=0.1)
+    show_matrix(x, ax=left, annotate=False,
+                title=f"input, {kernel_size}x{kernel_size} window, stride {stride}")
+    for (i, j), value in np.ndenumerate(x):
+        if value:
+            left.text(j, i, f"{value:g}", ha="center", va="center", fontsize=9)
+    show_matrix(pooled, ax=right, title=f"output {pooled.shape[0]}x{pooled.shape[1]}: "
+                f"max = {pooled[row, col]:g}")
+    # Draw the output with cells as large as the input's, centred, so sizes compare at a glance.
+    margin = (x.shape[0] - pooled.shape[0]) / 2
+    right.set_xlim(-0.5 - margin, pooled.shape[1] - 0.5 + margin)
+    right.set_ylim(pooled.shape[0] - 0.5 + margin, -0.5 - margin)
+    left.add_patch(_box(row * stride, col * stride, kernel_size))
+    right.add_patch(_box(row, col, 1))
+    return fig
+
+
+def _box(top, left, size, color="#f0a000"):
+    from matplotlib.patches import Rectangle
+
+    return Rectangle((left - 0.5, top - 0.5), size, size, fill=False, edgecolor=color,
+                     linewidth=2.5)
+
+
+def draw_three_poolings(x, kernel_size=2, stride=None):
+    """A small map and its max, average and L2 (root of the sum of squares) pooling."""
+    results = {
+        "max": max_pool2d(x, kernel_size, stride),
+        "average": avg_pool2d(x, kernel_size, stride),
+        "L2": lp_pool2d(x, 2, kernel_size, stride),
+    }
+    fig, axes = subplots(1, 4, height=2.0, gridspec_kw={"width_ratios": [2, 1, 1, 1]})
+    show_matrix(x, ax=axes[0], title="feature map")
+    for ax, (name, value) in zip(axes[1:], results.items(), strict=True):
+        show_matrix(value, ax=ax, title=f"{name} pooling", fmt="{:.3g}")
+        ax.set_xlim(-0.5, value.shape[1] - 0.5)
+    fig.tight_layout()
+    return fig
+
+
+def face_crop():
+    """A grey 100x100 crop of Grace Hopper's head, shrunk from 300x300 by 3x3 averaging."""
+    grey = load_sample_image(grey=True)
+    return avg_pool2d(grey[30:330, 110:410], 3)
+
+
+def draw_image_pooling(image, size):
+    """The photograph beside its ``size`` x ``size`` max and average pooling (stride = size)."""
+    fig, axes = subplots(1, 3, height=2.1, width=5.7)
+    show_image(image, ax=axes[0], title=f"input {image.shape[0]}x{image.shape[1]}")
+    for ax, name, op in zip(axes[1:], ("max", "average"), (max_pool2d, avg_pool2d), strict=True):
+        pooled = op(image, size)
+        show_image(pooled, ax=ax, title=f"{name} pool {size}x{size}: {pooled.shape[0]}x"
+                   f"{pooled.shape[1]}")
+    for ax in axes:
+        ax.images[0].set_clim(0, 1)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.88, wspace=0.08)
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# Shift invariance, measured
+# ---------------------------------------------------------------------------
+
+
+def big_digits(n=40, factor=3, margin=6, seed=0):
+    """``n`` test digits blown up ``factor`` times (each pixel a block) with a blank margin.
+
+    The 8x8 digits have almost no room to move; at 24x24 in a 36x36 frame a shift of a
+    few pixels is a small, realistic wobble. Returns ``(n, 1, H, W)`` float64.
+    """
+    data = load_digits(seed=seed)
+    x = data.X_test[:n].astype(np.float64)
+    x = np.kron(x, np.ones((1, 1, factor, factor)))
+    return np.pad(x, ((0, 0), (0, 0), (margin, margin), (margin, margin)))
+
+
+def shift_right(x, pixels):
+    """Move images ``(..., H, W)`` right by ``pixels``; zeros come in from the left."""
+    if pixels == 0:
+        return x.copy()
+    out = np.zeros_like(x)
+    out[..., pixels:] = x[..., :-pixels]
+    return out
+
+
+def edge_kernels():
+    """Four 3x3 edge detectors (vertical, horizontal, two diagonals) as a ``(4, 1, 3, 3)`` bank."""
+    vertical = np.array([[-1.0, 0.0, 1.0]] * 3)
+    diagonal = np.array([[0.0, 1.0, 1.0], [-1.0, 0.0, 1.0], [-1.0, -1.0, 0.0]])
+    return np.stack([vertical, vertical.T, diagonal, diagonal[:, ::-1]])[:, None]
+
+
+def conv_features(x, kernels=None):
+    """ReLU of a same-size convolution with the edge bank: ``(N, 4, H, W)`` feature maps."""
+    kernels = edge_kernels() if kernels is None else kernels
+    return relu(conv2d(x, kernels, padding=1))
+
+
+def relative_change(shifted, original):
+    """Normalised L2 distance ``||shifted - original|| / ||original||``, one per example."""
+    axes = tuple(range(1, original.ndim))
+    diff = np.sqrt(np.sum((shifted - original) ** 2, axis=axes))
+    return diff / np.sqrt(np.sum(original**2, axis=axes))
+
+
+def invariance_curve(images, shifts, pool_size=4):
+    """How much the conv maps and the conv + max-pool maps change as the input shifts.
+
+    For every shift, the mean over the images of :func:`relative_change` to the unshifted
+    output. Returns ``(conv_change, pool_change)``, each of shape ``(len(shifts),)``.
+    """
+    maps0 = conv_features(images)
+    pooled0 = max_pool2d(maps0, pool_size)
+    conv_change, pool_change = [], []
+    for s in shifts:
+        maps = conv_features(shift_right(images, s))
+        conv_change.append(relative_change(maps, maps0).mean())
+        pool_change.append(relative_change(max_pool2d(maps, pool_size), pooled0).mean())
+    return np.array(conv_change), np.array(pool_change)
+
+
+def draw_shift(image, shift, shifts, conv_change, pool_change, pool_size=4, channel=0):
+    """One frame of the shift slider: the shifted digit, one conv map, its pooled map, the curves."""
+    x = shift_right(image[None], shift)
+    maps = conv_features(x)[0, channel]
+    pooled = max_pool2d(maps, pool_size)
+    maps0 = conv_features(image[None])[0, channel]
+    fig, axes = subplots(1, 4, height=2.1, gridspec_kw={"width_ratios": [1, 1, 1, 1.5]})
+    show_image(x[0, 0], ax=axes[0], title=f"digit moved {shift} px")
+    show_matrix(maps, ax=axes[1], annotate=False, title="conv + ReLU map")
+    axes[1].images[0].set_clim(0, maps0.max())
+    show_matrix(pooled, ax=axes[2], annotate=False, title=f"after {pool_size}x{pool_size} max pool")
+    axes[2].images[0].set_clim(0, maps0.max())
+    ax = axes[3]
+    ax.plot(shifts, conv_change, "o-", ms=3, label="conv map")
+    ax.plot(shifts, pool_change, "s-", ms=3, label="conv + pool")
+    ax.axvline(shift, color="0.6", lw=1)
+    ax.set(xlabel="shift (pixels)", ylabel="relative change", ylim=(0, None))
+    ax.legend(fontsize=8, loc="lower right")
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.22, top=0.88, wspace=0.45)
+    return fig
+
+
+def draw_maxpool_gradient(x, grad_out, kernel_size=2):
+    """Where a max pooling sends its gradient: input, upstream gradient, input gradient."""
+    grad_x = max_pool2d_backward(grad_out, x, kernel_size)
+    avg_grad_x = avg_pool2d_backward(grad_out, x, kernel_size)
+    fig, axes = subplots(1, 4, height=2.2, gridspec_kw={"width_ratios": [2, 1, 2, 2]})
+    show_matrix(x, ax=axes[0], title="input x", fmt="{:.0f}")
+    show_matrix(grad_out, ax=axes[1], title="grad of output")
+    show_matrix(grad_x, ax=axes[2], title="max pool: grad of x", signed=True)
+    show_matrix(avg_grad_x, ax=axes[3], title="average pool: grad of x", signed=True,
+                fmt="{:.2g}")
+    for ax in (axes[0], axes[2]):
+        for (i, j), g in np.ndenumerate(grad_x):
+            if g != 0:
+                ax.add_patch(_box(i, j, 1, color="#2a9d2a"))
+    fig.tight_layout()
+    return fig
+

@@ -1,0 +1,90 @@
+"""Tests for cnn_helpers.demos.pooling: the chapter 5 figures and the shift experiment."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import cnn_helpers as ch  # noqa: E402
+from cnn_helpers.demos import pooling  # noqa: E402
+
+
+def test_notes_map_and_its_poolings():
+    x = pooling.notes_relu_map()
+    assert x.shape == (6, 6) and x.sum() == 2 and x[1, 4] == x[3, 1] == 1
+    np.testing.assert_array_equal(ch.max_pool2d(x, 3, 3), [[0, 1], [1, 0]])
+
+
+@pytest.mark.parametrize("out_shape", [(4, 4), (2, 2), (3, 5)])
+def test_window_at_visits_every_window_in_order(out_shape):
+    cells = [pooling.window_at(step, 16, out_shape) for step in range(16)]
+    assert cells[0] == (0, 0)
+    flat = [r * out_shape[1] + c for r, c in cells]
+    assert flat == sorted(flat)
+    n = out_shape[0] * out_shape[1]
+    if n <= 16:
+        assert set(flat) == set(range(n))
+
+
+def test_shift_right_moves_and_fills_with_zeros():
+    x = np.arange(12.0).reshape(1, 3, 4)
+    moved = pooling.shift_right(x, 1)
+    np.testing.assert_array_equal(moved[..., 1:], x[..., :-1])
+    np.testing.assert_array_equal(moved[..., 0], 0)
+    np.testing.assert_array_equal(pooling.shift_right(x, 0), x)
+
+
+def test_relative_change_is_a_normalised_distance():
+    a = np.ones((2, 1, 2, 2))
+    b = a.copy()
+    b[1] *= 3
+    np.testing.assert_allclose(pooling.relative_change(b, a), [0.0, 2.0])
+
+
+def test_edge_kernels_sum_to_zero_and_are_distinct():
+    k = pooling.edge_kernels()
+    assert k.shape == (4, 1, 3, 3)
+    np.testing.assert_allclose(k.sum(axis=(1, 2, 3)), 0)
+    assert len({kk.tobytes() for kk in k}) == 4
+
+
+def test_big_digits_have_a_blank_margin():
+    d = pooling.big_digits(n=5, factor=3, margin=6)
+    assert d.shape == (5, 1, 36, 36)
+    assert np.all(d[..., :6, :] == 0) and np.all(d[..., :, -6:] == 0)
+
+
+def test_conv_is_equivariant_and_pooling_changes_less():
+    digits = pooling.big_digits(n=10)
+    maps = pooling.conv_features(digits)
+    np.testing.assert_allclose(pooling.conv_features(pooling.shift_right(digits, 2)),
+                               pooling.shift_right(maps, 2), atol=1e-12)
+    conv_change, pool_change = pooling.invariance_curve(digits, [0, 1, 2], pool_size=4)
+    assert conv_change[0] == pool_change[0] == 0
+    assert np.all(pool_change[1:] < conv_change[1:])
+
+
+def test_face_crop_is_grey_in_unit_range():
+    face = pooling.face_crop()
+    assert face.shape == (100, 100)
+    assert 0 <= face.min() and face.max() <= 1
+
+
+def test_draw_functions_return_figures():
+    x = pooling.notes_relu_map()
+    small = np.arange(16.0).reshape(4, 4)
+    digits = pooling.big_digits(n=2)
+    figs = [
+        pooling.draw_pool_window(x, 3, 1, 5),
+        pooling.draw_pool_window(x, 3, 3, 15),
+        pooling.draw_three_poolings(small),
+        pooling.draw_image_pooling(np.random.default_rng(0).random((20, 20)), 4),
+        pooling.draw_shift(digits[0], 1, [0, 1], np.array([0, 1.0]), np.array([0, 0.5])),
+        pooling.draw_maxpool_gradient(small, np.ones((2, 2))),
+    ]
+    for fig in figs:
+        assert isinstance(fig, matplotlib.figure.Figure)
+        plt.close(fig)
