@@ -9,9 +9,10 @@ The loop is the one every PyTorch tutorial writes by hand, for models from
             logits = model(x);  loss = cross_entropy(logits, y)
             optimizer.zero_grad();  model.backward(dloss/dlogits);  optimizer.step()
 
-Every random choice (shuffling, augmentation) comes from a generator seeded
-with ``seed``; with a model built from a fixed seed, a run is reproduced
-exactly.
+Shuffling and augmentation draw from a generator seeded with ``seed``;
+dropout masks come from the model's own generator, fixed when the model was
+built. So a model built from a fixed seed and trained with a fixed seed is
+reproduced exactly.
 """
 
 import time
