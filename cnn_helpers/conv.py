@@ -234,6 +234,8 @@ def _geometry(op, nd, x, w, stride, padding, dilation):
     stride_t = int_tuple(stride, nd, "stride", op)
     dilation_t = int_tuple(dilation, nd, "dilation", op)
     pads = conv_padding(padding, kernel, stride_t, dilation_t, op)
+    if min(x.shape[-nd:]) < 1:
+        raise ValueError(f"{op}: input has an empty spatial dimension (shape {x.shape})")
     out_sp = []
     for n_in, k, s, (p0, p1), d in zip(x.shape[-nd:], kernel, stride_t, pads, dilation_t, strict=True):
         if d * (k - 1) + 1 > n_in + p0 + p1:

@@ -54,18 +54,15 @@ class _PoolCall(NamedTuple):
     out_shape: tuple  # output shape in the caller's form
 
 
-def _setup(op, nd, x, kernel_size, stride, padding, grad_out=None):
-    """Validate a pooling call and reshape it to the batched 2D form."""
-    x, g = as_float_arrays(op, input=x, grad_out=grad_out)
-    if x.ndim not in (nd, nd + 1, nd + 2):
-        forms = "(N, C, L), (C, L) or (L,)" if nd == 1 else "(N, C, H, W), (C, H, W) or (H, W)"
-        raise ValueError(f"{op}: input must be {forms}, got shape {x.shape}")
+def _geometry(op, nd, x, kernel_size, stride, padding):
+    """Per spatial dim: kernel, stride, padding and output size, checked as torch does."""
     kernel = int_tuple(kernel_size, nd, "kernel_size", op)
     stride_t = kernel if stride is None else int_tuple(stride, nd, "stride", op)
     pad_t = int_tuple(padding, nd, "padding", op, minimum=0)
-    spatial = x.shape[-nd:]
+    if min(x.shape[-nd:]) < 1:
+        raise ValueError(f"{op}: input has an empty spatial dimension (shape {x.shape})")
     out_sp = []
-    for n_in, k, s, p in zip(spatial, kernel, stride_t, pad_t, strict=True):
+    for n_in, k, s, p in zip(x.shape[-nd:], kernel, stride_t, pad_t, strict=True):
         if 2 * p > k:
             raise ValueError(
                 f"{op}: padding should be at most half of kernel_size, got padding {padding!r} "
@@ -77,15 +74,25 @@ def _setup(op, nd, x, kernel_size, stride, padding, grad_out=None):
                 f"(input shape {x.shape}, padding {padding!r})"
             )
         out_sp.append(output_length(n_in, k, s, p, p, 1))
+    return kernel, stride_t, pad_t, tuple(out_sp)
+
+
+def _setup(op, nd, x, kernel_size, stride, padding, grad_out=None):
+    """Validate a pooling call and reshape it to the batched 2D form."""
+    x, g = as_float_arrays(op, input=x, grad_out=grad_out)
+    if x.ndim not in (nd, nd + 1, nd + 2):
+        forms = "(N, C, L), (C, L) or (L,)" if nd == 1 else "(N, C, H, W), (C, H, W) or (H, W)"
+        raise ValueError(f"{op}: input must be {forms}, got shape {x.shape}")
+    kernel, stride_t, pad_t, out_sp = _geometry(op, nd, x, kernel_size, stride, padding)
     x4 = x.reshape((1,) * (nd + 2 - x.ndim) + x.shape)
-    x4 = x4.reshape(x4.shape[0], x4.shape[1], 1, -1) if nd == 1 else x4
+    x4 = x4[:, :, None, :] if nd == 1 else x4
     pads = tuple((p, p) for p in pad_t)
     if nd == 1:
         kernel, stride_t, pads = (1, *kernel), (1, *stride_t), ((0, 0), *pads)
         out_hw = (1, *out_sp)
     else:
-        out_hw = tuple(out_sp)
-    out_shape = x.shape[:-nd] + tuple(out_sp)
+        out_hw = out_sp
+    out_shape = x.shape[:-nd] + out_sp
     if g is not None:
         check_grad_shape(g, out_shape, op)
         g = g.reshape(x4.shape[:2] + out_hw)

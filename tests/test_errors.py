@@ -45,6 +45,9 @@ W3 = np.zeros((4, 3, 3))
         (lambda: ch.unfold(X4, 3, stride=0), ValueError, r"unfold: stride must be positive"),
         (lambda: ch.conv_output_size(5, 0), ValueError, r"kernel_size must be positive"),
         (lambda: ch.conv_output_size(3, 5), ValueError, r"does not fit in an input of size 3"),
+        (lambda: ch.conv2d(np.zeros((1, 1, 0, 4)), np.zeros((1, 1, 1, 1)), padding=1), ValueError,
+         r"conv2d: input has an empty spatial dimension \(shape \(1, 1, 0, 4\)\)"),
+        (lambda: ch.max_pool1d(np.zeros((2, 0)), 2, padding=1), ValueError, r"max_pool1d: input has an empty spatial"),
         # wrong types for ints
         (lambda: ch.conv2d(X4, W4, stride=1.5), TypeError, r"stride must be an int or a tuple of 2 ints, got 1.5"),
         (lambda: ch.conv2d(X4, W4, padding=(1, 1, 1)), TypeError, r"padding must be an int or a tuple of 2 ints"),
