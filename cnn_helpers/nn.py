@@ -574,9 +574,10 @@ class MaxPool2d(_PoolNd):
     The common case of windows that tile the image (``stride == kernel_size``,
     no padding, sizes divisible) takes a shortcut: the maximum of the
     ``kH*kW`` strided sub-images, with the winning position of each window
-    remembered for the backward pass instead of searched for again. It gives
-    exactly what :func:`cnn_helpers.max_pool2d` and its backward give,
-    including which element of a tie gets the gradient (the first).
+    remembered for the backward pass instead of searched for again. For
+    finite inputs it gives exactly what :func:`cnn_helpers.max_pool2d` and
+    its backward give, including which element of a tie gets the gradient
+    (the first); inputs with NaN take the general path.
     """
 
     _nd = 2
@@ -591,7 +592,8 @@ class MaxPool2d(_PoolNd):
 
     def forward(self, x):
         _check_input("MaxPool2d", x, self._dims)
-        if not self._tiles(x) or not np.issubdtype(x.dtype, np.floating):
+        if (not self._tiles(x) or not np.issubdtype(x.dtype, np.floating)
+                or np.isnan(x).any()):
             return super().forward(x)
         kh, kw = self.kernel_size
         offsets = [(u, v) for u in range(kh) for v in range(kw)]

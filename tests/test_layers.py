@@ -106,6 +106,11 @@ def test_maxpool2d_shortcut_matches_the_functional_core(shape):
         np.testing.assert_array_equal(out, max_pool2d(x, 2))
         g = rng.standard_normal(out.shape).astype(x.dtype)
         np.testing.assert_array_equal(layer.backward(g), max_pool2d_backward(g, x, 2))
+    x = rng.standard_normal(shape)
+    x[0, 0, 1, 1] = np.nan  # NaN wins its window, as in torch
+    out = MaxPool2d(2)(x)
+    np.testing.assert_array_equal(out, max_pool2d(x, 2))
+    assert np.isnan(out[0, 0, 0, 0])
 
 
 def test_relu_and_flatten_gradients():
