@@ -1,0 +1,81 @@
+"""Tests for cnn_helpers.demos.backprop: kernel learning, timing helper, buggy backwards, figures."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import cnn_helpers as ch  # noqa: E402
+from cnn_helpers.demos import backprop  # noqa: E402
+
+
+def test_sobel_is_the_classic_kernel():
+    np.testing.assert_array_equal(backprop.SOBEL_X, [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]])
+
+
+def test_photo_patches_are_standardised():
+    p = backprop.photo_patches(n=3, size=16, seed=1)
+    assert p.shape == (3, 1, 16, 16)
+    np.testing.assert_allclose(p.mean(axis=(1, 2, 3)), 0, atol=1e-9)
+    np.testing.assert_allclose(p.std(axis=(1, 2, 3)), 1, atol=1e-5)  # up to the 1e-8 guard
+
+
+def test_learn_kernel_recovers_a_hidden_kernel_and_records_each_step():
+    x = backprop.photo_patches(n=4, size=16)
+    target = ch.conv2d(x, backprop.SOBEL_X[None, None])
+    fit = backprop.learn_kernel(x, target, steps=300, lr=0.12)
+    assert fit.kernels.shape == (301, 3, 3) and fit.losses.shape == (301,)
+    np.testing.assert_allclose(fit.kernels[-1], backprop.SOBEL_X, atol=0.02)
+    assert fit.losses[-1] < 1e-3 * fit.losses[0]
+    # The recorded loss is the loss of the recorded kernel.
+    np.testing.assert_allclose(
+        fit.losses[7], np.mean((ch.conv2d(x, fit.kernels[7][None, None]) - target) ** 2))
+
+
+def test_one_step_of_learn_kernel_follows_the_numerical_gradient():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 1, 6, 6))
+    target = rng.standard_normal((2, 1, 4, 4))
+    fit = backprop.learn_kernel(x, target, steps=1, lr=0.5, seed=3)
+    w0 = fit.kernels[0][None, None].copy()
+    numeric = ch.numerical_gradient(lambda w: np.mean((ch.conv2d(x, w) - target) ** 2), w0)
+    np.testing.assert_allclose(fit.kernels[1], fit.kernels[0] - 0.5 * numeric[0, 0], atol=1e-6)
+
+
+def test_buggy_backwards_are_wrong_only_where_they_should_be():
+    rng = np.random.default_rng(1)
+    x, g = rng.standard_normal(8), rng.standard_normal(6)
+    asym = np.array([1.0, 2.0, -1.0])
+    sym = np.array([-1.0, 1.0, -1.0])
+    right_x, right_w, _ = ch.conv1d_backward(g, x, asym)
+    assert not np.allclose(backprop.conv1d_backward_no_flip(g, x, asym), right_x)
+    np.testing.assert_allclose(backprop.conv1d_backward_no_flip(g, x, sym),
+                               ch.conv1d_backward(g, x, sym)[0])
+    np.testing.assert_allclose(backprop.conv1d_backward_wrong_sign(g, x, asym), -right_w)
+    with pytest.raises(AssertionError):
+        ch.gradcheck(lambda _: np.sum(ch.conv1d(x, asym) * g), x,
+                     backprop.conv1d_backward_no_flip(g, x, asym))
+
+
+def test_median_time_and_conv_timings():
+    calls = []
+    assert backprop.median_time(lambda: calls.append(1), repeats=3) >= 0
+    assert len(calls) == 3
+    rng = np.random.default_rng(2)
+    x, w = rng.standard_normal((1, 2, 6, 6)), rng.standard_normal((3, 2, 3, 3))
+    times = backprop.conv_timings(x, w, ch.reference.conv2d, loop_repeats=1, fast_repeats=2)
+    assert set(times) == {"loop", "fast", "unfold", "matmul"}
+    assert all(t > 0 for t in times.values())
+
+
+def test_draw_functions_return_figures():
+    x = backprop.photo_patches(n=2, size=10)
+    fit = backprop.learn_kernel(x, ch.conv2d(x, backprop.SOBEL_X[None, None]), steps=3, lr=0.1)
+    small = np.arange(36.0).reshape(6, 6) % 7
+    for fig in [backprop.draw_kernel_step(fit, 2, backprop.SOBEL_X),
+                backprop.draw_gradient_routing(small, backprop.SOBEL_X, (3, 1))]:
+        assert isinstance(fig, matplotlib.figure.Figure)
+        plt.close(fig)
