@@ -182,10 +182,13 @@ def bench_digits(seeds, epochs, torch, quick):
         _, _, scores = train_digits_cnn(seed, epochs=epochs, data=data)
         result["test_accuracy"].append(scores["accuracy"])
         result["train_seconds"].append(scores["seconds"])
+        line = f"  seed {seed}: accuracy {scores['accuracy']:.4f} in {scores['seconds']:.1f} s"
         if torch is not None:
             acc, sec = train_torch_digits(torch, seed, data, **recipe)
             result["torch_test_accuracy"].append(acc)
             result["torch_train_seconds"].append(sec)
+            line += f"; torch {acc:.4f} in {sec:.1f} s"
+        print(line, file=sys.stderr, flush=True)
     result["mean_test_accuracy"] = float(np.mean(result["test_accuracy"]))
     if torch is not None:
         result["mean_torch_test_accuracy"] = float(np.mean(result["torch_test_accuracy"]))
