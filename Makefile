@@ -50,7 +50,7 @@ book: $(READER_STAMP) $(JS_STAMP)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check cnn_helpers tests notebooks book/_ext
-	$(BIN)/nbstripout --verify notebooks/*.ipynb
+	$(BIN)/nbstripout --verify --keep-id notebooks/*.ipynb tests/fixtures/*.ipynb
 
 student: $(READER_STAMP)
 	$(BIN)/python -m cnn_helpers.student notebooks $(BUILD)/student
