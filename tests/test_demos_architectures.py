@@ -1,0 +1,180 @@
+"""Tests for cnn_helpers.demos.architectures (chapter 7's figures and experiments)."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from cnn_helpers import architectures as arch  # noqa: E402
+from cnn_helpers import nn  # noqa: E402
+from cnn_helpers.demos import architectures as demo  # noqa: E402
+from cnn_helpers.gradcheck import numerical_gradient  # noqa: E402
+from cnn_helpers.losses import cross_entropy, cross_entropy_backward  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def test_ilsvrc_table_is_consistent():
+    years = [row[0] for row in demo.ILSVRC_TOP5]
+    errors = [row[1] for row in demo.ILSVRC_TOP5]
+    assert years == list(range(2010, 2018))
+    assert errors == sorted(errors, reverse=True)
+    assert dict(zip(years, errors, strict=True))[2012] == 16.4
+    assert dict(zip(years, errors, strict=True))[2015] == 3.57
+    assert demo.HUMAN_TOP5 == 5.1
+    fig = demo.plot_imagenet_errors()
+    assert len(fig.axes[0].patches) == len(years)
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3, 4])
+def test_influence_map_support_is_the_receptive_field(depth):
+    plain, pooled = demo.receptive_field_stacks(depth)
+    for layers in (plain, pooled):
+        infl = demo.influence_map(layers, 96)
+        rf = arch.summarize(layers, (1, 96, 96)).top[-1].receptive_field
+        assert np.count_nonzero(infl.any(axis=0)) == rf
+        assert np.count_nonzero(infl.any(axis=1)) == rf
+        assert infl.min() >= 0
+
+
+def test_influence_of_plain_stack_counts_paths():
+    # two 3x3 all-ones convolutions: the number of paths is the 1D profile 1 2 3 2 1, squared
+    infl = demo.influence_map(demo.receptive_field_stacks(2)[0], 9)
+    profile = np.array([1, 2, 3, 2, 1], dtype=float)
+    expected = np.zeros((9, 9))
+    expected[2:7, 2:7] = np.outer(profile, profile)
+    np.testing.assert_allclose(infl, expected)
+
+
+def test_receptive_field_frame_is_small():
+    from cnn_helpers.widgets import render_frame
+
+    # the deepest frame has the most detail, so it is the largest
+    assert len(render_frame(demo.draw_receptive_field(6))) <= 20_000
+
+
+def test_params_and_macs_labels():
+    table = arch.summarize("vgg16")
+    labels = demo._layer_labels(table)
+    assert labels[:3] == ["conv1_1", "conv1_2", "conv2_1"]
+    assert labels[-3:] == ["fc6", "fc7", "fc8"] and len(labels) == 16
+    fig = demo.plot_params_and_macs(table)
+    assert len(fig.axes[0].patches) == 16
+
+
+def test_digit_models_have_the_stated_sizes():
+    assert demo.lenet_style().num_parameters() == 13_706
+    assert arch.count_parameters(demo.LENET_STYLE_SPEC, (1, 8, 8)) == 13_706
+    assert demo.dense_net().num_parameters() == 64 * 160 + 160 + 160 * 10 + 10
+    assert demo.logistic_regression().num_parameters() == 650
+    x = np.zeros((2, 1, 8, 8), dtype=np.float32)
+    for model in (demo.lenet_style(), demo.dense_net(), demo.logistic_regression()):
+        assert model(x).shape == (2, 10)
+
+
+def test_shift_images_moves_pixels_and_fills_zeros():
+    x = np.arange(16, dtype=float).reshape(1, 1, 4, 4)
+    right = demo.shift_images(x, 0, 1)
+    np.testing.assert_array_equal(right[0, 0, :, 1:], x[0, 0, :, :3])
+    np.testing.assert_array_equal(right[0, 0, :, 0], 0)
+    up = demo.shift_images(x, -1, 0)
+    np.testing.assert_array_equal(up[0, 0, :3], x[0, 0, 1:])
+    np.testing.assert_array_equal(up[0, 0, 3], 0)
+    np.testing.assert_array_equal(demo.shift_images(x, 0, 0), x)
+
+
+def test_shifted_accuracy_of_a_model_that_only_reads_one_pixel():
+    # A "model" whose score for class 1 is the pixel (0, 0): shifting right or down empties it.
+    class OnePixel(nn.Module):
+        def forward(self, x):
+            out = np.zeros((len(x), 2))
+            out[:, 1] = x[:, 0, 0, 0] - 0.5
+            return out
+
+    X = np.ones((5, 1, 3, 3))
+    y = np.ones(5, dtype=int)
+    acc = demo.shifted_accuracy(OnePixel(), X, y)
+    assert acc == pytest.approx(0.5)  # right and down lose the pixel, left and up keep it
+
+
+def test_stage_outputs_and_feature_map_frames():
+    model = demo.lenet_style(seed=1)
+    image = np.random.default_rng(0).random((1, 8, 8)).astype(np.float32)
+    stages = demo.stage_outputs(model, image)
+    assert [name for name, _ in stages] == list(demo.STAGES)
+    assert [m.shape for _, m in stages] == [(16, 8, 8), (16, 4, 4), (32, 4, 4), (32, 2, 2)]
+    full = model(image[None])
+    assert full.shape == (1, 10)
+    # the last stage's maps are what the dense head reads
+    np.testing.assert_allclose(model[6:](stages[-1][1][None]), full, rtol=1e-5)
+    fig = demo.draw_feature_maps(model, image, 3, label=5)
+    assert any("pool 2" in ax.get_title() for ax in fig.axes)
+
+
+def test_mosaic_layout():
+    maps = np.arange(3 * 2 * 2, dtype=float).reshape(3, 2, 2)
+    tiled = demo.mosaic(maps, cols=2, gap=1)
+    assert tiled.shape == (5, 5)
+    np.testing.assert_array_equal(tiled[:2, :2], maps[0])
+    np.testing.assert_array_equal(tiled[:2, 3:], maps[1])
+    np.testing.assert_array_equal(tiled[3:, :2], maps[2])
+    assert np.isnan(tiled[2]).all() and np.isnan(tiled[3:, 3:]).all()
+
+
+def test_skip_connection_backward_matches_numerical_gradient():
+    rng = np.random.default_rng(0)
+    block = demo.SkipConnection(nn.Sequential(nn.Linear(4, 4, rng=rng, dtype=np.float64), nn.ReLU()))
+    x = rng.normal(size=(3, 4))
+    g = rng.normal(size=(3, 4))
+    block(x)
+    analytic = block.backward(g)
+    numeric = numerical_gradient(lambda v: float(np.sum(block(v) * g)), x.copy())
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-7)
+
+
+def test_deep_stacks_share_parameters_and_differ_in_gradients():
+    plain = demo.deep_stack(12, residual=False, seed=0)
+    res = demo.deep_stack(12, residual=True, seed=0)
+    for (_, p), (_, q) in zip(plain.named_parameters(), res.named_parameters(), strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+    rng = np.random.default_rng(1)
+    X = rng.random((64, 1, 8, 8)).astype(np.float32)
+    y = rng.integers(0, 10, 64)
+    gp = demo.layer_gradient_norms(plain, X, y)
+    gr = demo.layer_gradient_norms(res, X, y)
+    assert len(gp) == len(gr) == 14
+    assert gp[0] < 1e-3 * gp[-1]      # vanishing in the plain stack
+    assert gr[0] > 1e-2 * gr[-1]      # not in the residual one
+    assert all(p.grad is None for p in plain.parameters())  # the probe leaves no gradients behind
+
+
+def test_layer_gradient_norms_agree_with_a_direct_backward_pass():
+    model = demo.deep_stack(2, residual=True, seed=3)
+    rng = np.random.default_rng(2)
+    X = rng.random((8, 1, 8, 8)).astype(np.float32)
+    y = rng.integers(0, 10, 8)
+    norms = demo.layer_gradient_norms(model, X, y)
+    logits = model(X)
+    model.backward(cross_entropy_backward(logits, y))
+    direct = [np.linalg.norm(m.weight.grad) for m in model.modules() if isinstance(m, nn.Linear)]
+    np.testing.assert_allclose(norms, direct, rtol=1e-6)
+    assert np.isfinite(cross_entropy(logits, y))
+
+
+def test_plots_return_figures():
+    from cnn_helpers.training import History
+
+    h = History(train_loss=[2.3, 1.0, 0.5])
+    fig = demo.plot_residual_comparison({"a": h}, {"a": np.array([1e-3, 1e-1, 1.0])})
+    assert len(fig.axes) == 2
+    fig = demo.plot_accuracies({"m": {"test": 0.9, "shifted": 0.5}})
+    assert len(fig.axes[0].patches) == 2
+    fig = demo.show_filters(np.ones((4, 1, 3, 3)), "f")
+    assert len(fig.axes) == 4
