@@ -211,7 +211,7 @@ def draw_maxpool_gradient(x, grad_out, kernel_size=2):
     show_matrix(grad_out, ax=axes[1], title="grad of output")
     show_matrix(grad_x, ax=axes[2], title="max pool: grad of x", signed=True)
     show_matrix(avg_grad_x, ax=axes[3], title="average pool: grad of x", signed=True,
-                fmt="{:.2g}")
+                fmt="{:.3g}")
     for ax in (axes[0], axes[2]):
         for (i, j), g in np.ndenumerate(grad_x):
             if g != 0:
