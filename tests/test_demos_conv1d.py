@@ -1,0 +1,113 @@
+"""Tests for cnn_helpers.demos.conv1d: the worked example, Toeplitz matrices, filters, helpers."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import cnn_helpers as ch  # noqa: E402
+from cnn_helpers.demos import conv1d as c  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def test_worked_example_of_the_notes():
+    y = ch.conv1d(c.EXAMPLE_SIGNAL, c.EXAMPLE_FILTER)
+    np.testing.assert_allclose(y, [-1, 0, -1, 0, -2, 1, -1, 0])
+    np.testing.assert_allclose(ch.relu(y), [0, 0, 0, 0, 0, 1, 0, 0])
+
+
+@pytest.mark.parametrize("n,k,stride,padding", [
+    (10, 3, 1, 0), (10, 3, 2, 0), (10, 3, 1, 1), (10, 3, 2, 1), (7, 2, 3, 2), (5, 5, 1, 0),
+    (6, 1, 2, 0),
+])
+def test_toeplitz_matrix_reproduces_conv1d(n, k, stride, padding):
+    rng = np.random.default_rng(n * 100 + k)
+    x, w = rng.normal(size=n), rng.normal(size=k)
+    T = c.toeplitz_matrix(w, n, stride=stride, padding=padding)
+    assert T.shape == (ch.conv_output_size(n, k, stride, padding), n)
+    np.testing.assert_allclose(T @ x, ch.conv1d(x, w, stride=stride, padding=padding))
+
+
+def test_toeplitz_matrix_is_banded_and_weight_tied():
+    T = c.toeplitz_matrix([1.0, 2.0, 3.0], 6)
+    np.testing.assert_array_equal(T, [[1, 2, 3, 0, 0, 0], [0, 1, 2, 3, 0, 0],
+                                      [0, 0, 1, 2, 3, 0], [0, 0, 0, 1, 2, 3]])
+    with pytest.raises(ValueError):
+        c.toeplitz_matrix([1.0, 2.0, 3.0], 2)
+
+
+def test_smoothing_filters_average():
+    for width in (1, 4, 21):
+        w = c.box_filter(width)
+        assert w.shape == (width,)
+        np.testing.assert_allclose(w.sum(), 1.0)
+    g = c.gaussian_filter(2.0)
+    assert g.shape == (2 * 6 + 1,)
+    np.testing.assert_allclose(g.sum(), 1.0)
+    np.testing.assert_allclose(g, g[::-1])
+    assert g.argmax() == 6
+    with pytest.raises(ValueError):
+        c.box_filter(0)
+    with pytest.raises(ValueError):
+        c.gaussian_filter(0.0)
+
+
+def test_one_hot_dna_and_motif_filter():
+    x = c.one_hot_dna("acgtA")
+    np.testing.assert_array_equal(x, [[1, 0, 0, 0, 1], [0, 1, 0, 0, 0], [0, 0, 1, 0, 0],
+                                      [0, 0, 0, 1, 0]])
+    w = c.motif_filter("GTA")
+    assert w.shape == (1, 4, 3)
+    np.testing.assert_allclose(ch.conv1d(x, w)[0], [0, 0, 3])
+    with pytest.raises(ValueError):
+        c.one_hot_dna("ACGU")
+
+
+def test_rising_edges_and_detections():
+    signals = [np.array([0, 1, 1, 0, 1]), np.array([1, 0, 0, 1])]
+    np.testing.assert_array_equal(c.rising_edges(signals), [1, 0, 0, 1, 0, 0, 1])
+    np.testing.assert_array_equal(
+        c.edge_detections(lambda: (np.array([-1.0, 1.0]), 0.0), signals), [1, 0, 0, 1, 0, 0, 1])
+    np.testing.assert_array_equal(
+        c.edge_detections(lambda: (np.array([1.0, -1.0]), 0.0), signals), [0, 0, 1, 0, 1, 0, 0])
+    with pytest.raises(ValueError):
+        c.edge_detections(lambda: (np.ones(3), 0.0), signals)
+
+
+def test_loop_mistakes_are_the_mistakes_they_name():
+    x, w = np.arange(6.0), np.array([1.0, 2.0, 0.0])
+    mistakes = c.loop_mistakes()
+    flipped, no_pad, one_side, no_stride, no_bias = mistakes.values()
+    np.testing.assert_allclose(flipped(x, w), ch.conv1d(x, w[::-1]))
+    np.testing.assert_allclose(no_pad(x, w, 0.0, 1, 1), ch.conv1d(x, w))
+    np.testing.assert_allclose(one_side(x, w, 0.0, 1, 1), ch.conv1d(np.r_[0.0, x], w))
+    np.testing.assert_allclose(no_stride(x, w, 0.0, 2, 0), ch.conv1d(x, w))
+    np.testing.assert_allclose(no_bias(x, w, 2.0), ch.conv1d(x, w))
+    # A mistake that changes nothing for the arguments returns None.
+    assert no_pad(x, w) is None and no_stride(x, w) is None and no_bias(x, w) is None
+
+
+def test_figures_render_small():
+    from cnn_helpers.widgets import render_frame
+
+    t = np.arange(200) * 0.01
+    v = np.sin(t * 3) + 0.1 * np.random.default_rng(0).normal(size=200)
+    figures = [
+        c.plot_sliding_step(c.EXAMPLE_SIGNAL, c.EXAMPLE_FILTER, 7, bias=1.0),
+        c.plot_bias_rows(c.EXAMPLE_SIGNAL, c.EXAMPLE_FILTER, [1.0, 0.0, -1.0]),
+        c.plot_padding_stride(3, 3),
+        c.plot_toeplitz(c.toeplitz_matrix(c.EXAMPLE_FILTER, 10), c.EXAMPLE_SIGNAL),
+        c.plot_smoothing(t, v, 9, window=slice(0, 150), max_width=21),
+        c.plot_signal_filters(t, v, {"smooth": ch.conv1d(v, c.box_filter(5), padding="same")}),
+        c.plot_motif_scan("ACGTATAAGC", "TATAA"),
+    ]
+    for fig in figures:
+        assert len(render_frame(fig)) < 20_000
