@@ -54,8 +54,11 @@ __all__ = [
     "cut_experiment",
     "plot_results",
     "draw_seeds",
+    "AUGMENT_LEVELS",
+    "make_augmentation",
     "draw_augmented",
     "show_flips",
+    "plot_cuts",
 ]
 
 SOURCE_CLASSES = (0, 1, 2, 3, 4)
@@ -74,6 +77,7 @@ TARGET_RECIPE = dict(
     lr=1e-2,             # Adam, for everything that starts from random weights
     finetune_lr=1e-3,    # the pretrained convolution moves ten times more gently
     probe_steps=100,     # full-batch steps of a linear classifier on frozen features
+    finetune_steps=50,   # steps of fine-tuning, after the probe has trained the new head
 )
 
 STRATEGIES = ("scratch", "frozen", "fine-tuned", "frozen random")
@@ -299,7 +303,7 @@ def _run_finetune(block1_out, target, idx, seed, recipe, path):
     head, _ = _probe(f_train, y, f_test, y_test, seed, recipe)
     tail = Sequential(block2, head)
     optimizer = finetune_optimizer(block2, head, recipe["lr"], recipe["finetune_lr"])
-    train_steps(tail, optimizer, block1_out.train[idx], y, recipe["steps"],
+    train_steps(tail, optimizer, block1_out.train[idx], y, recipe["finetune_steps"],
                 recipe["batch_size"], seed=seed)
     return _accuracy(tail, block1_out.test, y_test)
 
@@ -456,9 +460,12 @@ def plot_results(results, ax=None, title=None):
 def draw_seeds(results, per_class, examples=None):
     """One slider frame: the curves with ``per_class`` marked, and every seed's accuracy there.
 
-    ``examples`` may be the labelled images of seed 0 at that size, ``(n, 1, 8, 8)``, shown
-    as a strip underneath so the reader sees how little the learner gets.
+    ``examples`` may be the labelled images of seed 0 at that size, ``(n, 1, 8, 8)`` in the
+    class-by-class order of :func:`sample_per_class`; up to five per class are shown as a
+    strip underneath, so the reader sees how little the learners get.
     """
+    import matplotlib.pyplot as plt
+
     from .. import plotting
 
     fig = plotting.subplots(height=3.2)[0]
@@ -481,40 +488,76 @@ def draw_seeds(results, per_class, examples=None):
     right.set_title(f"{per_class} label{'s' if per_class > 1 else ''} per class")
     right.grid(alpha=0.3, axis="x")
     if examples is not None:
+        # At most five images of each class, taken from the class-by-class order.
+        n_classes = len(examples) // per_class
+        keep = min(per_class, 5)
+        picks = [c * per_class + k for c in range(n_classes) for k in range(keep)]
         strip = fig.add_subplot(grid[1, :])
-        images = examples[:, 0]
-        shown = images[: min(len(images), 25)]
-        row = np.concatenate([np.pad(im, 1) for im in shown], axis=1)
-        strip.imshow(row, cmap="gray", vmin=0, vmax=1)
+        strip.imshow(_strip(examples[picks, 0], value=np.nan),
+                     cmap=plt.get_cmap("gray").with_extremes(bad="white"), vmin=0, vmax=1)
         strip.set_axis_off()
-        strip.set_title(f"the {len(images)} labelled images of seed 0"
-                        + (" (first 25)" if len(images) > 25 else ""), fontsize=9)
+        what = (f"all {len(examples)} labelled images" if keep == per_class
+                else f"{keep} of the {per_class} labelled images per class")
+        strip.set_title(f"{what} (seed 0)", fontsize=9)
     fig.tight_layout()
     return fig
+
+
+# Strength levels of the augmentation slider: level 0 is "no change" for every kind.
+AUGMENT_LEVELS = {
+    "shift": (0, 1, 2, 3, 4, 5),                  # largest shift, pixels
+    "rotation": (0, 10, 20, 45, 90, 180),         # largest angle, degrees
+    "noise": (0, 0.05, 0.1, 0.2, 0.3, 0.5),       # standard deviation
+    "RandAugment": (0, 2, 4, 6, 8, 10),           # magnitude, 2 operations each
+}
+_AUGMENT_TITLES = {"shift": "shift up to {:g} px", "rotation": "rotation up to {:g}°",
+                   "noise": "noise of std {:g}", "RandAugment": "RandAugment, magnitude {:g}"}
+
+
+def make_augmentation(kind, strength):
+    """The random transform behind one slider frame (``kind`` from ``AUGMENT_LEVELS``)."""
+    return {"shift": lambda s: aug.RandomShift(int(s)),
+            "rotation": lambda s: aug.RandomRotation(s),
+            "noise": lambda s: aug.GaussianNoise(s),
+            "RandAugment": lambda s: aug.RandAugment(num_ops=2, magnitude=s)}[kind](strength)
+
+
+def _strip(images, gap=1, value=1.0):
+    """Images ``(n, H, W)`` side by side, separated by ``gap`` columns of ``value``."""
+    h = images.shape[1]
+    parts = []
+    for k, image in enumerate(images):
+        if k:
+            parts.append(np.full((h, gap), value))
+        parts.append(image)
+    return np.concatenate(parts, axis=1)
 
 
 def draw_augmented(image, kind, strength, n=6, seed=0):
     """One slider frame: ``n`` augmented copies of ``image`` (H, W) for one kind and strength.
 
-    ``kind`` is ``'shift'`` (pixels), ``'rotation'`` (degrees) or ``'noise'`` (sigma). The same
-    seed draws the same random numbers at every strength, so moving the slider changes only
-    how strong the changes are.
+    ``kind`` is ``'shift'`` (pixels), ``'rotation'`` (degrees), ``'noise'`` (sigma) or
+    ``'RandAugment'`` (magnitude 0..10). The same seed draws the same random numbers at every
+    strength, so moving the slider changes only how strong the changes are. The original and
+    the copies are drawn as one picture (one axes), which keeps every frame quick to render.
     """
+    import matplotlib.pyplot as plt
+
     from .. import plotting
 
-    transform = {"shift": lambda s: aug.RandomShift(int(s)),
-                 "rotation": lambda s: aug.RandomRotation(s),
-                 "noise": lambda s: aug.GaussianNoise(s)}[kind](strength)
-    batch = np.repeat(np.asarray(image, dtype=np.float32)[None, None], n, axis=0)
+    transform = make_augmentation(kind, strength)
+    image = np.asarray(image, dtype=np.float32)
+    batch = np.repeat(image[None, None], n, axis=0)
     copies = transform(batch, np.random.default_rng(seed))[:, 0]
-    fig, axes = plotting.subplots(1, n + 1, height=1.6)
-    plotting.show_matrix(image, ax=axes[0], annotate=False, title="original")
-    for k, ax in enumerate(axes[1:]):
-        plotting.show_matrix(copies[k], ax=ax, annotate=False, signed=False)
-    unit = {"shift": " px", "rotation": "°", "noise": ""}[kind]
-    axes[1].set_title(f"{kind} up to {strength:g}{unit}", loc="left")
-    for ax in axes:
-        ax.images[0].set_clim(0, 1)  # one grey scale for all, so noise shows as noise
+    h, w = image.shape
+    picture = np.concatenate([image, np.full((h, 3), np.nan), _strip(copies, value=np.nan)],
+                             axis=1)
+    fig, ax = plotting.subplots(height=1.7)
+    cmap = plt.get_cmap("gray").with_extremes(bad="white")
+    ax.imshow(picture, cmap=cmap, vmin=0, vmax=1)
+    ax.set_axis_off()
+    ax.set_title(f"original  |  {n} random copies: " + _AUGMENT_TITLES[kind].format(strength),
+                 fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -535,5 +578,31 @@ def show_flips(X, y, digits=(2, 3, 5, 7)):
                 axes[row, col].yaxis.set_visible(True)
                 axes[row, col].set_yticks([])
         axes[0, col].set_title(f"a {digit}")
+    fig.tight_layout()
+    return fig
+
+
+def plot_cuts(cuts, per_class=20):
+    """Bars of :func:`cut_experiment`: probe accuracy after block 1 and block 2, pretrained
+    against random weights; dots are the seeds."""
+    from .. import plotting
+
+    fig, ax = plotting.subplots(height=2.8, width=6.5)
+    colours = {"pretrained": STRATEGY_COLOURS["frozen"], "random": STRATEGY_COLOURS["frozen random"]}
+    for k, block in enumerate((1, 2)):
+        for j, weights in enumerate(("pretrained", "random")):
+            accs = cuts[(weights, block)]
+            x = k + (j - 0.5) * 0.36
+            ax.bar(x, accs.mean(), width=0.34, color=colours[weights], alpha=0.8,
+                   label=f"{weights} weights" if k == 0 else None)
+            ax.scatter(np.full(len(accs), x), accs, color="k", s=8, zorder=3)
+    ax.set_xticks([0, 1], ["features after block 1\n(16x4x4 = 256)",
+                           "features after block 2\n(32x2x2 = 128)"])
+    low = min(a.min() for a in cuts.values())
+    ax.set_ylim(max(0.0, low - 0.05), 1.0)
+    ax.set_ylabel("target test accuracy")
+    ax.set_title(f"linear classifier on frozen features, {per_class} labels per class")
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=9, frameon=False)
+    ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()
     return fig
