@@ -3,7 +3,7 @@
 Every page must load with no page error and no request leaving 127.0.0.1, and every slider
 must change its picture when moved with the keyboard and by dragging. The tests read
 ``_build/html``, which ``make test`` builds first. Where the site or the browser is missing
-they skip with the reason; with CNN_BOOK_REQUIRE_BROWSER=1 (set by CI) a skip is a failure.
+they skip with the reason; with CNN_BOOK_REQUIRE_SITE=1 (set by CI) a skip is a failure.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("CNN_BOOK_SITE", ROOT / "_build" / "html"))
 CHROMIUM = Path(os.environ.get("CNN_BOOK_CHROMIUM", "/usr/bin/chromium"))
-REQUIRED = os.environ.get("CNN_BOOK_REQUIRE_BROWSER") == "1"
+REQUIRED = os.environ.get("CNN_BOOK_REQUIRE_SITE") == "1"
 # Flags that keep Chromium from phoning home, so the only traffic is to the local server.
 CHROMIUM_ARGS = [
     "--no-sandbox",
