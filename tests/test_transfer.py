@@ -168,11 +168,23 @@ def test_figures_draw(tasks):
     idx = transfer.sample_per_class(tasks.target.y_train, 5, 0)
     assert isinstance(transfer.draw_seeds(res, 5, tasks.target.X_train[idx]), Figure)
     image = tasks.target.X_train[0, 0]
-    for kind, strength in (("shift", 1), ("rotation", 20), ("noise", 0.2)):
-        assert isinstance(transfer.draw_augmented(image, kind, strength), Figure)
+    for kind, levels in transfer.AUGMENT_LEVELS.items():
+        assert isinstance(transfer.draw_augmented(image, kind, levels[-1]), Figure)
+    cuts = {(w, b): np.array([0.9, 0.95]) for w in ("pretrained", "random") for b in (1, 2)}
+    assert isinstance(transfer.plot_cuts(cuts), Figure)
     d = transfer.digit_tasks()
     assert isinstance(transfer.show_flips(d.source.X_train, d.source.y_train, digits=(2, 3)),
                       Figure)
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+def test_augmentation_level_zero_changes_nothing():
+    x = np.random.default_rng(0).random((5, 1, 8, 8)).astype(np.float32)
+    for kind, levels in transfer.AUGMENT_LEVELS.items():
+        assert levels[0] == 0 and len(levels) == 6
+        out = transfer.make_augmentation(kind, levels[0])(x, np.random.default_rng(1))
+        np.testing.assert_allclose(out, x, atol=1e-6, err_msg=kind)
+        strong = transfer.make_augmentation(kind, levels[-1])(x, np.random.default_rng(1))
+        assert not np.allclose(strong, x), kind
