@@ -109,5 +109,5 @@ def test_figures_render_small():
         c.plot_signal_filters(t, v, {"smooth": ch.conv1d(v, c.box_filter(5), padding="same")}),
         c.plot_motif_scan("ACGTATAAGC", "TATAA"),
     ]
-    for fig in figures:
-        assert len(render_frame(fig)) < 20_000
+    for fig in figures:  # the chapter's sliders render at 100 dpi
+        assert len(render_frame(fig, dpi=100)) < 20_000

@@ -145,14 +145,15 @@ def test_figures_draw():
     rng = np.random.default_rng(0)
     digits = rng.random((4, 1, 8, 8))
     image = rng.random((30, 40))
+    # At the resolutions the chapter's sliders use, frames stay under the book's 20 KB.
     figures = [
-        m.plot_param_counts(64, [8, 64, 512], image=image),
-        m.plot_param_counts(8, [8, 64, 512]),
-        m.plot_partial_shuffle(digits, 0.5),
-        m.plot_connectivity(2),
-        m.show_shuffled_digits(digits, m.pixel_permutation(64), labels=[1, 2, 3, 4]),
-        m.plot_accuracies({"dense": {"original": 0.9, "shuffled": 0.9},
-                           "cnn": {"original": 0.95, "shuffled": 0.85}}),
+        (m.plot_param_counts(64, [8, 64, 512], image=image), 85),
+        (m.plot_param_counts(8, [8, 64, 512]), 85),
+        (m.plot_partial_shuffle(digits, 0.5), 100),
+        (m.plot_connectivity(2), 80),
+        (m.show_shuffled_digits(digits, m.pixel_permutation(64), labels=[1, 2, 3, 4]), 72),
+        (m.plot_accuracies({"dense": {"original": 0.9, "shuffled": 0.9},
+                            "cnn": {"original": 0.95, "shuffled": 0.85}}), 72),
     ]
-    for fig in figures:
-        assert len(render_frame(fig)) < 20_000
+    for fig, dpi in figures:
+        assert len(render_frame(fig, dpi=dpi)) < 20_000

@@ -93,8 +93,14 @@ def draw_cells(ax, values, row, start=0, signed=True, bound=None, fmt="{:g}", ed
         ax.text(start + i, row, fmt.format(v), ha="center", va="center", fontsize=9, color=colour)
 
 
+def _full_width(ax):
+    """Let a grid of cells use the whole figure: cells are square, so width sets their size."""
+    ax.figure.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.88)
+
+
 def _frame(ax, n_cols, rows, labels, left_margin=2.6):
     """Set limits so cells are square, and write a label left of each row."""
+    _full_width(ax)
     ax.set_xlim(-left_margin, n_cols - 0.3)
     ax.set_ylim(min(rows) - 0.7, max(rows) + 0.7)
     ax.set_aspect("equal")
@@ -118,7 +124,7 @@ def plot_sliding_step(signal, kernel, position, bias=0.0):
     k, n = len(kernel), len(signal)
     output = conv1d(signal, kernel, bias)
     window = signal[position:position + k]
-    products = window * kernel
+    products = window * kernel + 0.0  # + 0.0 turns -0 into 0 for display
     bound = max(1.0, float(np.max(np.abs(output))), float(np.max(np.abs(kernel))))
 
     fig, ax = plotting.subplots(height=2.7)
@@ -192,6 +198,7 @@ def plot_padding_stride(padding, stride, signal=EXAMPLE_SIGNAL, kernel=EXAMPLE_F
     # The outputs, centred under the padded signal.
     start = (width - n_out) / 2
     draw_cells(ax, output, -1.6, start=start, bound=2.0)
+    _full_width(ax)
     ax.set_xlim(-2.8, max(width, 16) - 0.3)
     ax.set_ylim(-2.3, 0.75 + 0.28 * levels + 0.3)
     ax.set_aspect("equal")
@@ -252,6 +259,7 @@ def plot_toeplitz(T, x=None, title=None):
         for i, v in enumerate(y):
             _cell_text(ax, off + 2.4, -i, v, signed=True, bound=max(1.0, np.max(np.abs(y))))
         right = off + 3.2
+    _full_width(ax)
     ax.set_xlim(-0.7, right + 0.3)
     if x is None:
         ax.set_ylim(-T.shape[0] + 0.3, 0.7)

@@ -347,7 +347,7 @@ def plot_partial_shuffle(images, fraction, seed=0):
     moved = int(np.sum(perm != np.arange(perm.size)))
     return show_digits(permute_pixels(images, perm),
                        suptitle=f"{fraction:.0%} of the pixels chosen for shuffling "
-                                f"({moved} of {perm.size} moved)", height=1.6)
+                                f"({moved} of {perm.size} moved)", height=2.0)
 
 
 def plot_param_counts(side, sides, units=1000, filters=32, kernel_size=3, image=None):
