@@ -22,6 +22,7 @@ parameter inside an outer stack.
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -39,16 +40,18 @@ PALETTE_COLOURS = 128
 
 @dataclass(frozen=True)
 class FrameStats:
-    """Sizes of the frames behind one slider, for reporting and tests."""
+    """Sizes of the frames behind one slider, and the time it took to draw them."""
 
     count: int
     total_bytes: int
     max_bytes: int
+    seconds: float = 0.0
 
     @classmethod
-    def of(cls, frames: Sequence[bytes]) -> FrameStats:
+    def of(cls, frames: Sequence[bytes], seconds: float = 0.0) -> FrameStats:
         sizes = [len(f) for f in frames]
-        return cls(count=len(sizes), total_bytes=sum(sizes), max_bytes=max(sizes, default=0))
+        return cls(count=len(sizes), total_bytes=sum(sizes), max_bytes=max(sizes, default=0),
+                   seconds=seconds)
 
 
 def render_frame(fig: Figure, dpi: int = DEFAULT_DPI) -> bytes:
@@ -135,13 +138,15 @@ def frame_slider(
     """
     values = list(values)
     _check_values(values, "values")
+    started = time.perf_counter()
     frames = render_frames(draw, values, dpi=dpi)
+    seconds = time.perf_counter() - started
     stack = _stack_of(frames)
     slider = _slider(values, description, start)
     stack.selected_index = start
     link = widgets.jslink((slider, "index"), (stack, "selected_index"))
     box = widgets.VBox([slider, stack])
-    box.stats = FrameStats.of(frames)
+    box.stats = FrameStats.of(frames, seconds)
     box.links = [link]
     return box
 
@@ -166,6 +171,7 @@ def frame_slider_2d(
     slider_a = _slider(values_a, descriptions[0], start[0])
     slider_b = _slider(values_b, descriptions[1], start[1])
     inner_stacks, all_frames, links = [], [], []
+    started = time.perf_counter()
     for a in values_a:
         frames = render_frames(lambda b, a=a: draw(a, b), values_b, dpi=dpi)
         all_frames.extend(frames)
@@ -176,6 +182,6 @@ def frame_slider_2d(
     outer = widgets.Stack(children=inner_stacks, selected_index=start[0])
     links.append(widgets.jslink((slider_a, "index"), (outer, "selected_index")))
     box = widgets.VBox([widgets.HBox([slider_a, slider_b]), outer])
-    box.stats = FrameStats.of(all_frames)
+    box.stats = FrameStats.of(all_frames, time.perf_counter() - started)
     box.links = links
     return box
