@@ -187,3 +187,21 @@ def test_sliders_change_their_picture(browser, server, page_path):
         assert visit.errors == [], f"{page_path}: page errors {visit.errors}"
     finally:
         visit.close()
+
+
+@pytest.mark.parametrize("page_path", ["notebooks/02_conv1d.html", "notebooks/08_transfer_learning.html"])
+def test_chapter_pages_offer_every_launch_button(page_path):
+    """Binder, Colab, JupyterHub, live code and download, all from repository.url."""
+    if not (SITE / "index.html").is_file():
+        _skip_or_fail(f"no built site at {SITE}: run `make book` first")
+    import yaml
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    repo = urlparse(config["repository"]["url"]).path.strip("/")
+    notebook = page_path.replace(".html", ".ipynb")
+    html = (SITE / page_path).read_text(encoding="utf-8")
+    assert f"https://mybinder.org/v2/gh/{repo}/main?urlpath=lab/tree/{notebook}" in html
+    assert f"https://colab.research.google.com/github/{repo}/blob/main/{notebook}" in html
+    assert config["launch_buttons"]["jupyterhub_url"] + "/hub/user-redirect/git-pull" in html
+    assert "initThebeSBT()" in html, "the live-code (Thebe) button is missing"
+    assert f"_sources/{notebook}" in html, "the .ipynb download link is missing"
