@@ -88,26 +88,64 @@ def _configure(app: Sphinx, config: Config) -> None:
     config.mathjax_path = f"{FROM_STATIC}/mathjax/tex-chtml.js"
 
 
-def _drop_duplicate_scripts(app: Sphinx, pagename, templatename, context, doctree) -> None:
-    """Keep one copy of each script on a page.
+# ipywidgets typesets slider labels with MathJax 2's ``MathJax.Hub.Queue``; the book loads
+# MathJax 3, which has no Hub, so every label on a page with maths raised an error. This maps
+# the old call onto MathJax 3's typesetPromise. It runs after Sphinx's ``window.MathJax = {...}``
+# configuration and again once MathJax has replaced that object with itself.
+MATHJAX2_HUB_SHIM = """(function () {
+  var hub = {
+    Queue: function (job) {
+      var element = job && job[2];
+      if (element && window.MathJax && MathJax.typesetPromise) {
+        MathJax.typesetPromise([element]).catch(function (err) { console.warn(err); });
+      }
+    }
+  };
+  window.MathJax = window.MathJax || {};
+  MathJax.Hub = hub;
+  MathJax.startup = MathJax.startup || {};
+  var ready = MathJax.startup.ready;
+  MathJax.startup.ready = function () {
+    if (ready) { ready(); } else { MathJax.startup.defaultReady(); }
+    MathJax.Hub = hub;
+  };
+})();
+"""
+
+
+def _page_scripts(app: Sphinx, pagename, templatename, context, doctree) -> None:
+    """Tidy the scripts of one page: no duplicates, and the MathJax shim where it is needed."""
+    scripts = context.get("script_files")
+    if scripts is None:
+        return
+    # In place: Sphinx restores this very list after the page is written.
+    scripts[:] = _without_duplicates(scripts)
+    mathjax = str(app.config.mathjax_path)
+    if any(str(script.filename or "").endswith(mathjax) for script in scripts):
+        # Priority 501 puts it after the MathJax configuration (500) on the page.
+        app.add_js_file(None, body=MATHJAX2_HUB_SHIM, priority=501)
+
+
+def _without_duplicates(scripts: list) -> list:
+    """Keep one copy of each script.
 
     sphinx-thebe adds its inline configuration every time ``env-before-read-docs`` fires, and
     under Jupyter Book that happens more than once, so pages declared ``THEBE_JS_URL`` twice
     and the browser stopped with a SyntaxError.
     """
     seen, kept = set(), []
-    for script in context.get("script_files", []):
+    for script in scripts:
         # Copies may differ in priority alone, so compare what ends up on the page,
         # ... and in filename, None against "" for inline scripts.
         key = (str(script.filename or ""), tuple(sorted(script.attributes.items())))
         if key not in seen:
             seen.add(key)
             kept.append(script)
-    context["script_files"] = kept
+    return kept
 
 
 def setup(app: Sphinx) -> dict:
     # Run after myst-nb has registered its options, so our values replace its defaults.
     app.connect("config-inited", _configure, priority=900)
-    app.connect("html-page-context", _drop_duplicate_scripts, priority=900)
+    app.connect("html-page-context", _page_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
