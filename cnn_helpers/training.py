@@ -47,9 +47,9 @@ class History:
 
     def plot(self, title=None):
         """Loss and accuracy curves side by side; returns the matplotlib Figure."""
-        import matplotlib.pyplot as plt
+        from .plotting import subplots
 
-        fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.2))
+        fig, (ax_loss, ax_acc) = subplots(1, 2, height=3.0)
         epochs = np.arange(1, self.epochs + 1)
         for ax, name in ((ax_loss, "loss"), (ax_acc, "accuracy")):
             ax.plot(epochs, getattr(self, f"train_{name}"), "o-", ms=3, label="train")
