@@ -92,6 +92,8 @@ def show_matrix(a, ax: Axes | None = None, title: str | None = None, annotate: b
         spine.set_visible(False)
     if annotate:
         for (i, j), value in np.ndenumerate(a):
+            if np.isnan(value):  # a cell not computed yet (a slider filling in) stays blank
+                continue
             shade = abs(norm(value) - 0.5) > 0.35 if signed else norm(value) < 0.5
             ax.text(j, i, fmt.format(value), ha="center", va="center", fontsize=9,
                     color="white" if shade else "black")

@@ -87,3 +87,10 @@ def test_bad_arguments_are_reported():
         frame_slider(_draw, [])
     with pytest.raises(TypeError, match="Figure"):
         render_frame("not a figure")
+
+
+def test_show_matrix_leaves_uncomputed_cells_blank():
+    grid = np.array([[1.0, -2.0], [np.nan, np.nan]])
+    ax = plotting.show_matrix(grid)
+    assert sorted(t.get_text() for t in ax.texts) == ["-2", "1"]
+    plt.close(ax.figure)

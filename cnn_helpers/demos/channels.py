@@ -193,9 +193,6 @@ def draw_im2col_step(x: np.ndarray, weight: np.ndarray, column: int) -> Figure:
     shown = np.full(product.shape, np.nan)
     shown[:, : column + 1] = product[:, : column + 1]
     show_matrix(shown, ax=ax_prod, signed=True, title=f"filters x patches {product.shape}")
-    for text in ax_prod.texts:
-        if text.get_text() == "nan":
-            text.set_text("")
     ax_prod.set_xlim(-0.5, product.shape[1] - 0.5)
     ax_prod.set_ylim(product.shape[0] - 0.5, -0.5)
     ax_prod.yaxis.tick_right()

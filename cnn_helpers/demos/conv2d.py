@@ -130,10 +130,6 @@ def draw_window(image: np.ndarray, kernel: np.ndarray, step: int, padding: int =
     shown = np.full(out.shape, np.nan)
     shown.flat[: step + 1] = out.flat[: step + 1]
     show_matrix(shown, ax=ax_out, signed=True, title=f"output[{row}, {col}] = {out[row, col]:g}")
-    # A NaN cell would print as "nan": blank the cells not computed yet instead.
-    for text in ax_out.texts:
-        if text.get_text() == "nan":
-            text.set_text("")
     ax_out.set_xlim(-0.5, out.shape[1] - 0.5)
     ax_out.set_ylim(out.shape[0] - 0.5, -0.5)
     highlight(ax_out, row, col, 1, 1)
