@@ -33,10 +33,11 @@ float32 (see ``cnn_helpers._validate``).
 
 How it runs: every form is reshaped to the batched 2D form (a 1D signal is an
 image of height 1), the padded input is unfolded into columns (im2col), and
-the convolution becomes one matrix product per batch element inside a single
-``np.matmul`` call. The backward reuses the columns: ``grad_w`` is a matrix
-product with them, and ``grad_x`` is the column gradient folded back (col2im)
-with one strided add per kernel offset.
+the convolution becomes one matrix product for the whole batch (the batch is
+folded into the columns, so BLAS sees one large product rather than N tiny
+ones). The backward reuses the columns: ``grad_w`` is a matrix product with
+them, and ``grad_x`` is the column gradient folded back (col2im) with one
+strided add per kernel offset.
 """
 
 from __future__ import annotations
@@ -133,21 +134,27 @@ def _im2col_rows(x4, pads, kernel, dilation, out_h):
     so each offset is one contiguous slice of length OH*Wp: long, cheap copies
     instead of OH short ones. Each output row then has Wp entries, of which the
     last Wp - OW are junk (windows wrapping into the next row) that callers drop.
-    Returns columns (N, C*KH*KW, OH*Wp) and Wp.
+
+    The batch sits inside each row, giving columns (C*KH*KW, N*OH*Wp): the whole
+    convolution is then one big matrix product, where a (N, ...) stack would be
+    N tiny ones with an inner size of only C*KH*KW (9 for a 3x3 grey image).
+    Returns the columns and Wp.
     """
     n, c, h, w = x4.shape
     (kh, kw), (dh, dw) = kernel, dilation
     (t, b), (left, r) = pads
     hp, wp = h + t + b, w + left + r
+    length = out_h * wp
     # The tail lets the last offsets' slices run past the final row's end.
-    flat = np.zeros((n, c, hp * wp + dw * (kw - 1)), dtype=x4.dtype)
-    flat[:, :, : hp * wp].reshape(n, c, hp, wp)[:, :, t : t + h, left : left + w] = x4
-    cols = np.empty((n, c, kh, kw, out_h * wp), dtype=x4.dtype)
+    flat = np.zeros((c, n, hp * wp + dw * (kw - 1)), dtype=x4.dtype)
+    padded = flat[:, :, : hp * wp].reshape(c, n, hp, wp)
+    padded[:, :, t : t + h, left : left + w] = x4.transpose(1, 0, 2, 3)
+    cols = np.empty((c, kh, kw, n, length), dtype=x4.dtype)
     for u in range(kh):
         for v in range(kw):
             start = u * dh * wp + v * dw
-            cols[:, :, u, v] = flat[:, :, start : start + out_h * wp]
-    return cols.reshape(n, c * kh * kw, out_h * wp), wp
+            cols[:, u, v] = flat[:, :, start : start + length]
+    return cols.reshape(c * kh * kw, n * length), wp
 
 
 def _col2im_rows(cols, x_shape, pads, kernel, dilation, out_h):
@@ -156,13 +163,15 @@ def _col2im_rows(cols, x_shape, pads, kernel, dilation, out_h):
     (kh, kw), (dh, dw) = kernel, dilation
     (t, b), (left, r) = pads
     hp, wp = h + t + b, w + left + r
-    cols = cols.reshape(n, c, kh, kw, out_h * wp)
-    flat = np.zeros((n, c, hp * wp + dw * (kw - 1)), dtype=cols.dtype)
+    length = out_h * wp
+    cols = cols.reshape(c, kh, kw, n, length)
+    flat = np.zeros((c, n, hp * wp + dw * (kw - 1)), dtype=cols.dtype)
     for u in range(kh):
         for v in range(kw):
             start = u * dh * wp + v * dw
-            flat[:, :, start : start + out_h * wp] += cols[:, :, u, v]
-    return flat[:, :, : hp * wp].reshape(n, c, hp, wp)[:, :, t : t + h, left : left + w]
+            flat[:, :, start : start + length] += cols[:, u, v]
+    padded = flat[:, :, : hp * wp].reshape(c, n, hp, wp)
+    return padded[:, :, t : t + h, left : left + w].transpose(1, 0, 2, 3)
 
 
 def _crop(xp, pads):
@@ -171,12 +180,14 @@ def _crop(xp, pads):
 
 
 def _columns(call):
-    """im2col for a conv call: columns (N, C*KH*KW, OH*R) and the row length R (OW, or Wp when stride is 1)."""
+    """im2col for a conv call: columns (C*KH*KW, N*OH*R) and the row length R (OW, or Wp when stride is 1)."""
     kernel = call.w4.shape[2:]
     if call.stride == (1, 1):
         return _im2col_rows(call.x4, call.pads, kernel, call.dilation, call.out_hw[0])
     xp = zero_pad2d(call.x4, call.pads)
-    return _im2col(xp, kernel, call.stride, call.dilation, call.out_hw), call.out_hw[1]
+    cols = _im2col(xp, kernel, call.stride, call.dilation, call.out_hw)
+    # Batch into the rows, as _im2col_rows lays them out (this strided path is rare).
+    return cols.transpose(1, 0, 2).reshape(cols.shape[1], -1), call.out_hw[1]
 
 
 def _uncolumns(cols, call):
@@ -186,6 +197,7 @@ def _uncolumns(cols, call):
         return _col2im_rows(cols, call.x4.shape, call.pads, kernel, call.dilation, call.out_hw[0])
     n, c, h, w = call.x4.shape
     padded = (n, c, h + sum(call.pads[0]), w + sum(call.pads[1]))
+    cols = cols.reshape(cols.shape[0], n, -1).transpose(1, 0, 2)
     return _crop(_col2im(cols, padded, kernel, call.stride, call.dilation, call.out_hw), call.pads)
 
 
@@ -307,13 +319,16 @@ def _forward(call):
     c_out = call.w4.shape[0]
     oh, ow = call.out_hw
     cols, row = _columns(call)
-    out_rows = np.matmul(call.w4.reshape(c_out, -1), cols).reshape(n, c_out, oh, row)
+    # One product for the whole batch; its result is (C_out, N, OH, R).
+    out_rows = np.matmul(call.w4.reshape(c_out, -1), cols).reshape(c_out, n, oh, row)
     out = np.empty((n, c_out, oh, ow), dtype=out_rows.dtype)
-    # Dropping the junk columns and adding the bias share one pass.
+    # Moving the batch axis back to the front, dropping the junk columns and
+    # adding the bias share one pass that writes a contiguous result.
+    rows = out_rows[..., :ow].transpose(1, 0, 2, 3)
     if call.b is None:
-        np.copyto(out, out_rows[..., :ow])
+        np.copyto(out, rows)
     else:
-        np.add(out_rows[..., :ow], call.b[:, None, None], out=out)
+        np.add(rows, call.b[:, None, None], out=out)
     return out.reshape(call.out_shape)
 
 
@@ -322,21 +337,19 @@ def _backward(call, g, x_shape, w_shape, plain):
     c_out = call.w4.shape[0]
     oh, ow = call.out_hw
     cols, row = _columns(call)
-    g4 = g.reshape(n, c_out, oh, ow)
-    if row == ow:
-        go = g4.reshape(n, c_out, oh * ow)
-    else:
-        # Junk columns get zero gradient, so they add nothing below.
-        go = np.zeros((n, c_out, oh, row), dtype=g.dtype)
-        go[..., :ow] = g4
-        go = go.reshape(n, c_out, oh * row)
-    # grad_w sums over batch and positions: one product per batch element, then a sum.
-    grad_w = np.matmul(go, cols.transpose(0, 2, 1)).sum(axis=0)
+    # The gradient in the columns' layout, (C_out, N*OH*R); junk columns get
+    # zero gradient, so they add nothing below.
+    shape = (c_out, n, oh, row)
+    go = np.zeros(shape, dtype=g.dtype) if row != ow else np.empty(shape, dtype=g.dtype)
+    go[..., :ow] = g.reshape(n, c_out, oh, ow).transpose(1, 0, 2, 3)
+    go = go.reshape(c_out, -1)
+    # grad_w sums over the batch and every position in one product.
+    grad_w = go @ cols.T
     # cols is no longer needed, so its memory takes the column gradient
     # (fresh large arrays cost page faults that rival the arithmetic here).
     dcols = np.matmul(call.w4.reshape(c_out, -1).T, go, out=cols)
     grad_x = _uncolumns(dcols, call)
-    grad_b = g4.sum(axis=(0, 2, 3))
+    grad_b = g.reshape(n, c_out, oh, ow).sum(axis=(0, 2, 3))
     if plain:
         grad_b = grad_b.reshape(())
     return grad_x.reshape(x_shape), grad_w.reshape(w_shape), grad_b
