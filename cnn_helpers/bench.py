@@ -5,6 +5,8 @@
    (:mod:`cnn_helpers.conv`) and ``torch.nn.functional`` (if importable).
    The loops are slow, so they run on a slice of the batch and their time is
    scaled up to the full batch (the work is linear in the batch size).
+   cnn_helpers and torch take turns call by call, so both see the same
+   machine; the "total" rows add forward and backward, one training step's share.
 2. The book's digits CNN (:func:`cnn_helpers.models.train_digits_cnn`) trained
    on several seeds, and the same network, initial weights, optimiser,
    batch size, shuffling and augmentation in PyTorch (if importable).
@@ -49,64 +51,79 @@ def _torch():
 
 def median_ms(fn, repeats, warmup=1):
     """Median wall time of ``fn()`` in milliseconds over ``repeats`` calls."""
+    return interleaved_median_ms([fn], repeats, warmup)[0]
+
+
+def interleaved_median_ms(fns, repeats, warmup=1):
+    """Median milliseconds of each of ``fns``, timed in turn within every round.
+
+    On a shared machine the speed drifts over seconds. Taking turns puts every
+    function through the same conditions, so their ratios are fair even when
+    the absolute times move.
+    """
     for _ in range(warmup):
-        fn()
-    times = []
+        for fn in fns:
+            fn()
+    times = [[] for _ in fns]
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
+        for fn, kept in zip(fns, times, strict=True):
+            start = time.perf_counter()
+            fn()
+            kept.append((time.perf_counter() - start) * 1e3)
+    return [statistics.median(kept) for kept in times]
 
 
 # --------------------------------------------------------------------------
 # Part 1: conv2d
 # --------------------------------------------------------------------------
 
+def _conv_calls(x, w, b, g, padding, torch):
+    """Forward and backward calls, by implementation, on the same float32 data."""
+    calls = {"cnn_helpers": (lambda: conv2d(x, w, b, padding=padding),
+                             lambda: conv2d_backward(g, x, w, padding=padding))}
+    if torch is not None:
+        F = torch.nn.functional
+        xt, wt, bt = (torch.from_numpy(a).requires_grad_() for a in (x, w, b))
+        gt = torch.from_numpy(g)
+        yt = F.conv2d(xt, wt, bt, padding=padding)
+
+        def torch_forward():
+            with torch.no_grad():
+                F.conv2d(xt, wt, bt, padding=padding)
+
+        calls["torch"] = (torch_forward,
+                          lambda: torch.autograd.grad(yt, (xt, wt, bt), gt, retain_graph=True))
+    return calls
+
+
 def bench_conv_case(x_shape, w_shape, padding, repeats, loop_images, loop_repeats, torch):
     rng = np.random.default_rng(0)
     x = rng.standard_normal(x_shape, dtype=np.float32)
     w = rng.standard_normal(w_shape, dtype=np.float32)
     b = rng.standard_normal(w_shape[0], dtype=np.float32)
-    out = conv2d(x, w, b, padding=padding)
-    g = rng.standard_normal(out.shape, dtype=np.float32)
+    g = rng.standard_normal(conv2d(x, w, b, padding=padding).shape, dtype=np.float32)
 
-    n = x_shape[0]
-    k = min(loop_images, n)
-    scale = n / k
-    result = {
-        "input": list(x_shape), "weight": list(w_shape), "padding": padding,
-        "loop_images": k,
-        "forward_ms": {
-            "loops": scale * median_ms(lambda: reference.conv2d(x[:k], w, b, padding=padding),
-                                       loop_repeats, warmup=0),
-            "cnn_helpers": median_ms(lambda: conv2d(x, w, b, padding=padding), repeats),
-        },
-        "backward_ms": {
-            "loops": scale * median_ms(
-                lambda: reference.conv2d_backward(g[:k], x[:k], w, padding=padding),
-                loop_repeats, warmup=0),
-            "cnn_helpers": median_ms(lambda: conv2d_backward(g, x, w, padding=padding), repeats),
-        },
-    }
-    if torch is not None:
-        F = torch.nn.functional
-        xt = torch.from_numpy(x).requires_grad_()
-        wt = torch.from_numpy(w).requires_grad_()
-        bt = torch.from_numpy(b).requires_grad_()
-        gt = torch.from_numpy(g)
-        with torch.no_grad():
-            result["forward_ms"]["torch"] = median_ms(
-                lambda: F.conv2d(xt, wt, bt, padding=padding), repeats)
-        yt = F.conv2d(xt, wt, bt, padding=padding)
-        result["backward_ms"]["torch"] = median_ms(
-            lambda: torch.autograd.grad(yt, (xt, wt, bt), gt, retain_graph=True), repeats)
-    for part in ("forward_ms", "backward_ms"):
-        times = result[part]
+    k = min(loop_images, x_shape[0])
+    scale = x_shape[0] / k
+    result = {"input": list(x_shape), "weight": list(w_shape), "padding": padding, "loop_images": k}
+    forward = {"loops": scale * median_ms(lambda: reference.conv2d(x[:k], w, b, padding=padding),
+                                          loop_repeats, warmup=0)}
+    backward = {"loops": scale * median_ms(
+        lambda: reference.conv2d_backward(g[:k], x[:k], w, padding=padding), loop_repeats, warmup=0)}
+    calls = _conv_calls(x, w, b, g, padding, torch)
+    names = list(calls)
+    medians = interleaved_median_ms([fn for name in names for fn in calls[name]], repeats)
+    for i, name in enumerate(names):
+        forward[name], backward[name] = medians[2 * i], medians[2 * i + 1]
+    result["forward_ms"], result["backward_ms"] = forward, backward
+    # The speed target is on a training step's share: forward plus backward.
+    result["total_ms"] = {name: forward[name] + backward[name] for name in forward}
+    for part in ("forward", "backward", "total"):
+        times = result[f"{part}_ms"]
         ratios = {"loops/cnn_helpers": times["loops"] / times["cnn_helpers"]}
         if "torch" in times:
             ratios["cnn_helpers/torch"] = times["cnn_helpers"] / times["torch"]
-        result[part.replace("_ms", "_ratios")] = ratios
+        result[f"{part}_ratios"] = ratios
     return result
 
 
@@ -114,7 +131,7 @@ def bench_conv(quick, torch, repeats=None):
     cases = CONV_CASES
     if quick:
         cases = [((2, *xs[1:]), ws, p) for xs, ws, p in CONV_CASES]
-    repeats = repeats or (2 if quick else 20)
+    repeats = repeats or (2 if quick else 40)
     loop_images, loop_repeats = (1, 1) if quick else (2, 3)
     return [bench_conv_case(xs, ws, p, repeats, loop_images, loop_repeats, torch)
             for xs, ws, p in cases]
@@ -213,7 +230,7 @@ def conv_table(rows):
     ]
     for r in rows:
         label = f"{tuple(r['input'])}x{tuple(r['weight'])} p{r['padding']}"
-        for part in ("forward", "backward"):
+        for part in ("forward", "backward", "total"):
             t, q = r[f"{part}_ms"], r[f"{part}_ratios"]
             np_torch = q.get("cnn_helpers/torch")
             lines.append(

@@ -61,6 +61,8 @@ def test_bench_quick_smoke(tmp_path, capsys):
     first = saved["conv2d"][0]
     assert set(first["forward_ms"]) == {"loops", "cnn_helpers"}
     assert first["forward_ratios"]["loops/cnn_helpers"] > 0
+    for name, total in first["total_ms"].items():
+        assert total == pytest.approx(first["forward_ms"][name] + first["backward_ms"][name])
     printed = capsys.readouterr().out
     assert "conv2d, float32" in printed and "digits CNN" in printed
 
