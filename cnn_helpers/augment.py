@@ -95,10 +95,26 @@ def _check_batch(x):
     return x
 
 
+def _shift_each(x, dy, dx):
+    """``shift_image(x[n], dy[n], dx[n])`` for every image of the batch, in one gather.
+
+    Shifts are at most ``m = max(|dy|, |dx|)``, so after padding by ``m`` each result
+    is one ``(H, W)`` window of its padded image; broadcast index arrays read all of them.
+    """
+    n, c, h, w = x.shape
+    m = int(max(np.abs(dy).max(initial=0), np.abs(dx).max(initial=0)))
+    padded = np.pad(x, ((0, 0), (0, 0), (m, m), (m, m)))
+    rows = (m - dy)[:, None] + np.arange(h)
+    cols = (m - dx)[:, None] + np.arange(w)
+    return padded[np.arange(n)[:, None, None, None], np.arange(c)[None, :, None, None],
+                  rows[:, None, :, None], cols[:, None, None, :]]
+
+
 class RandomShift:
     """Shift each image by whole pixels, drawn uniformly from ``-max_shift..max_shift``.
 
-    Rows and columns are drawn independently; pixels moved in from outside are 0.
+    Rows and columns are drawn independently (first the N row shifts, then the N
+    column shifts); pixels moved in from outside are 0, as in :func:`shift_image`.
     """
 
     def __init__(self, max_shift=1):
@@ -109,8 +125,8 @@ class RandomShift:
     def __call__(self, x, rng):
         x = _check_batch(x)
         m = self.max_shift
-        shifts = rng.integers(-m, m + 1, size=(len(x), 2))
-        return np.stack([shift_image(img, dy, dx) for img, (dy, dx) in zip(x, shifts, strict=True)])
+        dy, dx = rng.integers(-m, m + 1, size=(2, len(x)))
+        return _shift_each(x, dy, dx)
 
     def __repr__(self):
         return f"RandomShift(max_shift={self.max_shift})"

@@ -27,9 +27,10 @@ import time
 import numpy as np
 
 from . import reference
+from .augment import RandomShift
 from .conv import conv2d, conv2d_backward
 from .data import load_digits
-from .models import DIGITS_RECIPE, digits_cnn, random_shift, train_digits_cnn
+from .models import DIGITS_RECIPE, digits_cnn, train_digits_cnn
 from .training import iterate_minibatches
 
 CONV_CASES = [
@@ -166,11 +167,12 @@ def train_torch_digits(torch, seed, data, epochs, batch_size, lr, max_shift, cos
     X, y = data.X_train, data.y_train
     y_t = torch.from_numpy(y)
     rng = np.random.default_rng(seed)
+    shift = RandomShift(max_shift)
     model.train()
     start = time.perf_counter()
     for _ in range(epochs):
         for idx in iterate_minibatches(len(X), batch_size, rng):
-            xb = random_shift(X[idx], rng, max_shift) if max_shift else X[idx]
+            xb = shift(X[idx], rng) if max_shift else X[idx]
             logits = model(torch.from_numpy(xb))
             loss = F.cross_entropy(logits, y_t[idx])
             optimizer.zero_grad()

@@ -15,12 +15,13 @@ import time
 
 import numpy as np
 
+from .augment import RandomShift
 from .data import load_digits
 from .nn import Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU, Sequential
 from .optim import Adam, CosineAnnealingLR
 from .training import evaluate, fit
 
-__all__ = ["digits_cnn", "random_shift", "train_digits_cnn", "DIGITS_RECIPE"]
+__all__ = ["digits_cnn", "train_digits_cnn", "DIGITS_RECIPE"]
 
 # The training recipe, shared with the PyTorch twin in cnn_helpers.bench:
 # Adam whose learning rate decays along a cosine to 0 over the epochs.
@@ -52,25 +53,6 @@ def digits_cnn(seed=0, dtype=np.float32):
     )
 
 
-def random_shift(x, rng, max_shift=1):
-    """Shift each image of ``(N, C, H, W)`` by up to ``max_shift`` pixels each way.
-
-    Shifts are whole pixels drawn uniformly from ``-max_shift..max_shift``
-    for rows and columns independently; pixels moved in from outside are 0.
-    Use as ``fit(..., augment=random_shift)``.
-    """
-    n, _, h, w = x.shape
-    m = max_shift
-    padded = np.pad(x, ((0, 0), (0, 0), (m, m), (m, m)))
-    dy, dx = rng.integers(-m, m + 1, size=(2, n))
-    # Gather one shifted window per image with broadcast index arrays.
-    rows = (m - dy)[:, None] + np.arange(h)
-    cols = (m - dx)[:, None] + np.arange(w)
-    batch = np.arange(n)[:, None, None, None]
-    channel = np.arange(x.shape[1])[None, :, None, None]
-    return padded[batch, channel, rows[:, None, :, None], cols[:, None, None, :]]
-
-
 def train_digits_cnn(seed=0, epochs=None, batch_size=None, lr=None, max_shift=None,
                      cosine=None, data=None, progress=False):
     """Build :func:`digits_cnn` from ``seed`` and train it with Adam and random shifts.
@@ -94,10 +76,7 @@ def train_digits_cnn(seed=0, epochs=None, batch_size=None, lr=None, max_shift=No
     model = digits_cnn(seed)
     optimizer = Adam(model.parameters(), lr=recipe["lr"])
     scheduler = CosineAnnealingLR(optimizer, T_max=recipe["epochs"]) if recipe["cosine"] else None
-    shift = recipe["max_shift"]
-
-    def augment(xb, rng):
-        return random_shift(xb, rng, shift) if shift else xb
+    augment = RandomShift(recipe["max_shift"]) if recipe["max_shift"] else None
 
     start = time.perf_counter()
     history = fit(model, optimizer, data.X_train, data.y_train, epochs=recipe["epochs"],

@@ -131,7 +131,7 @@ def fit(model, optimizer, X, y, epochs, batch_size=32, val_data=None, seed=0,
         val_data: optional ``(X_val, y_val)`` evaluated after every epoch.
         seed: seeds shuffling and ``augment``.
         augment: optional ``augment(x_batch, rng) -> x_batch``, applied to each
-            training batch (e.g. :func:`cnn_helpers.models.random_shift`).
+            training batch (e.g. :class:`cnn_helpers.augment.RandomShift`).
         scheduler: optional learning-rate schedule from :mod:`cnn_helpers.optim`
             (e.g. ``CosineAnnealingLR``), stepped once after every epoch.
         progress: show a progress bar over the epochs (tqdm).

@@ -73,6 +73,22 @@ def test_random_shift_applies_one_whole_pixel_shift_per_image():
     assert len(offsets) > 4  # different images get different shifts
 
 
+@pytest.mark.parametrize("max_shift", [0, 1, 2, 7])
+def test_random_shift_is_shift_image_with_the_drawn_offsets(max_shift):
+    """The batched gather agrees with the slicing of shift_image, image by image."""
+    x = np.random.default_rng(0).random((40, 2, 6, 5)).astype(np.float32) + 1.0
+    out = A.RandomShift(max_shift)(x, np.random.default_rng(1))
+    assert out.shape == x.shape and out.dtype == x.dtype
+    # The draw RandomShift documents: all row shifts, then all column shifts.
+    dy, dx = np.random.default_rng(1).integers(-max_shift, max_shift + 1, size=(2, len(x)))
+    for n in range(len(x)):
+        np.testing.assert_array_equal(out[n], A.shift_image(x[n], dy[n], dx[n]), err_msg=f"image {n}")
+    if max_shift == 0:
+        np.testing.assert_array_equal(out, x)
+    if max_shift == 7:  # shifts past the border leave whole images of zeros
+        assert any(not image.any() for image in out)
+
+
 def test_flips_mirror_exactly_the_chosen_images():
     x = np.random.default_rng(0).random((40, 1, 3, 4))
     out = A.RandomHorizontalFlip(0.5)(x, np.random.default_rng(2))

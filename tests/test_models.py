@@ -7,7 +7,7 @@ import pytest
 
 from cnn_helpers import bench
 from cnn_helpers.data import DataSplit, load_digits
-from cnn_helpers.models import digits_cnn, random_shift, train_digits_cnn
+from cnn_helpers.models import digits_cnn, train_digits_cnn
 from cnn_helpers.nn import Sequential
 
 
@@ -21,26 +21,6 @@ def test_digits_cnn_shapes_and_seeded_weights():
     for key, value in model.state_dict().items():
         np.testing.assert_array_equal(value, same[key])
     assert not np.array_equal(model.state_dict()["0.weight"], other["0.weight"])
-
-
-def test_random_shift_moves_whole_images_with_zero_fill():
-    rng = np.random.default_rng(0)
-    x = rng.random((50, 2, 6, 6)).astype(np.float32) + 1.0  # no zeros inside
-    out = random_shift(x, np.random.default_rng(1), max_shift=2)
-    assert out.shape == x.shape and out.dtype == x.dtype
-    np.testing.assert_array_equal(out, random_shift(x, np.random.default_rng(1), max_shift=2))
-    for image, shifted in zip(x, out, strict=True):
-        # Find the shift from where the zero fill is, then compare the overlap.
-        rows = np.flatnonzero(shifted[0].any(axis=1))
-        cols = np.flatnonzero(shifted[0].any(axis=0))
-        dy = rows[0] if rows[0] > 0 else -(5 - rows[-1])
-        dx = cols[0] if cols[0] > 0 else -(5 - cols[-1])
-        assert abs(dy) <= 2 and abs(dx) <= 2
-        expected = np.zeros_like(image)
-        src = image[:, max(0, -dy):6 - max(0, dy), max(0, -dx):6 - max(0, dx)]
-        expected[:, max(0, dy):max(0, dy) + src.shape[1], max(0, dx):max(0, dx) + src.shape[2]] = src
-        np.testing.assert_array_equal(shifted, expected)
-    np.testing.assert_array_equal(random_shift(x, rng, max_shift=0), x)
 
 
 def test_train_digits_cnn_runs_and_learns_something():

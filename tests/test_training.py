@@ -8,9 +8,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+from cnn_helpers.augment import RandomShift  # noqa: E402
 from cnn_helpers.data import make_shapes  # noqa: E402
 from cnn_helpers.losses import cross_entropy  # noqa: E402
-from cnn_helpers.models import random_shift  # noqa: E402
 from cnn_helpers.nn import Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU, Sequential  # noqa: E402
 from cnn_helpers.optim import SGD, Adam, StepLR  # noqa: E402
 from cnn_helpers.training import History, evaluate, fit, predict, predict_logits  # noqa: E402
@@ -32,7 +32,7 @@ def run(shapes, model_seed=0, fit_seed=0):
     X, y, Xv, yv = shapes
     model = tiny_cnn(model_seed)
     history = fit(model, Adam(model.parameters(), lr=0.01), X, y, epochs=3, batch_size=16,
-                  val_data=(Xv, yv), seed=fit_seed, augment=random_shift, progress=False)
+                  val_data=(Xv, yv), seed=fit_seed, augment=RandomShift(1), progress=False)
     return model, history
 
 
