@@ -44,9 +44,10 @@ else
 	@echo "npm not found: the book will load its widget and maths JavaScript from public CDNs"
 endif
 
-# jupyter-cache reuses a chapter's outputs while its code cells are unchanged, even when
-# cnn_helpers has changed under it; the book must show what today's package computes, so
-# the cache is dropped whenever the package's files differ from those it was filled with.
+# jupyter-cache reuses a chapter's outputs while its code cells are unchanged, and Sphinx
+# does not even re-read a notebook whose file is unchanged, even when cnn_helpers has
+# changed under it. The book must show what today's package computes, so both caches are
+# dropped whenever the package's files differ from those they were filled with.
 PACKAGE_KEY := $(BUILD)/.jupyter_cache-cnn_helpers.sha256
 
 book: $(READER_STAMP) $(JS_STAMP)
@@ -54,7 +55,7 @@ book: $(READER_STAMP) $(JS_STAMP)
 	key=$$(find cnn_helpers -type f ! -name '*.pyc' | LC_ALL=C sort | xargs sha256sum | sha256sum); \
 	if [ "$$key" != "$$(cat $(PACKAGE_KEY) 2>/dev/null)" ]; then \
 		[ -d $(BUILD)/.jupyter_cache ] && echo "cnn_helpers changed: every chapter runs again"; \
-		rm -rf $(BUILD)/.jupyter_cache; echo "$$key" > $(PACKAGE_KEY); \
+		rm -rf $(BUILD)/.jupyter_cache $(BUILD)/.doctrees; echo "$$key" > $(PACKAGE_KEY); \
 	fi
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "The book is built: open $(CURDIR)/$(HTML)/index.html"
