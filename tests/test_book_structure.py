@@ -18,6 +18,7 @@ CHAPTERS = [
     "06_backprop",
     "07_architectures",
     "08_transfer_learning",
+    "09_inside_and_attacks",
 ]
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())

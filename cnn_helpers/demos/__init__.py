@@ -14,5 +14,6 @@ chapter                    module
 6. Backpropagation         ``cnn_helpers.demos.backprop``
 7. Architectures           ``cnn_helpers.demos.architectures``
 8. Transfer learning       ``cnn_helpers.demos.transfer``
+9. Inside, and breaking it ``cnn_helpers.demos.inside``
 =========================  ============================================
 """
