@@ -5,8 +5,8 @@
    (:mod:`cnn_helpers.conv`) and ``torch.nn.functional`` (if importable).
    The loops are slow, so they run on a slice of the batch and their time is
    scaled up to the full batch (the work is linear in the batch size).
-   cnn_helpers and torch take turns call by call, so both see the same
-   machine; the "total" rows add forward and backward, one training step's share.
+   cnn_helpers and torch take turns in blocks of calls, so both sample the same
+   stretch of time; the "total" rows add forward and backward, one training step's share.
 2. The book's digits CNN (:func:`cnn_helpers.models.train_digits_cnn`) trained
    on several seeds, and the same network, initial weights, optimiser,
    batch size, shuffling and augmentation in PyTorch (if importable).
@@ -33,6 +33,8 @@ from .data import load_digits
 from .models import DIGITS_RECIPE, digits_cnn, train_digits_cnn
 from .training import iterate_minibatches
 
+ROUNDS = 4  # turns each implementation takes at a conv timing (see alternating_median_ms)
+
 CONV_CASES = [
     # (input shape, weight shape, padding)
     ((64, 1, 28, 28), (8, 1, 3, 3), 1),
@@ -52,25 +54,29 @@ def _torch():
 
 def median_ms(fn, repeats, warmup=1):
     """Median wall time of ``fn()`` in milliseconds over ``repeats`` calls."""
-    return interleaved_median_ms([fn], repeats, warmup)[0]
+    return alternating_median_ms([fn], repeats, warmup=warmup)[0]
 
 
-def interleaved_median_ms(fns, repeats, warmup=1):
-    """Median milliseconds of each of ``fns``, timed in turn within every round.
+def alternating_median_ms(fns, repeats, rounds=1, warmup=1):
+    """Median milliseconds of each of ``fns`` over ``repeats`` calls, taken in ``rounds`` turns.
 
-    On a shared machine the speed drifts over seconds. Taking turns puts every
-    function through the same conditions, so their ratios are fair even when
-    the absolute times move.
+    On a shared machine the speed drifts over seconds, so comparing libraries timed one after
+    the other is unfair to whichever ran in a slow spell. Here each function in turn gets a
+    block of ``repeats // rounds`` timed calls, round after round, so all of them sample the
+    same stretch of time. Each block starts with ``warmup`` untimed calls: right after another
+    library ran, its idle threads still spin for a while and would slow the first calls down
+    (call-by-call alternation doubled the forward times measured here).
     """
-    for _ in range(warmup):
-        for fn in fns:
-            fn()
+    per_block = max(1, repeats // rounds)
     times = [[] for _ in fns]
-    for _ in range(repeats):
+    for _ in range(rounds):
         for fn, kept in zip(fns, times, strict=True):
-            start = time.perf_counter()
-            fn()
-            kept.append((time.perf_counter() - start) * 1e3)
+            for _ in range(warmup):
+                fn()
+            for _ in range(per_block):
+                start = time.perf_counter()
+                fn()
+                kept.append((time.perf_counter() - start) * 1e3)
     return [statistics.median(kept) for kept in times]
 
 
@@ -113,7 +119,8 @@ def bench_conv_case(x_shape, w_shape, padding, repeats, loop_images, loop_repeat
         lambda: reference.conv2d_backward(g[:k], x[:k], w, padding=padding), loop_repeats, warmup=0)}
     calls = _conv_calls(x, w, b, g, padding, torch)
     names = list(calls)
-    medians = interleaved_median_ms([fn for name in names for fn in calls[name]], repeats)
+    medians = alternating_median_ms([fn for name in names for fn in calls[name]], repeats,
+                                    rounds=ROUNDS, warmup=3)
     for i, name in enumerate(names):
         forward[name], backward[name] = medians[2 * i], medians[2 * i + 1]
     result["forward_ms"], result["backward_ms"] = forward, backward
