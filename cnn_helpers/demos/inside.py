@@ -26,7 +26,7 @@ from .. import plotting
 from ..activations import softmax
 from ..losses import cross_entropy_backward
 from ..optim import Adam
-from ..training import iterate_minibatches, predict_logits
+from ..training import iterate_minibatches, predict, predict_logits
 
 __all__ = [
     "CONV_STAGES",
@@ -337,7 +337,7 @@ def random_sign_noise(x, eps, seed=0, x_max=1.0):
 
 def accuracy(model, x, y):
     """Fraction of images ``x`` classified as ``y``, in evaluation mode."""
-    return float(np.mean(predict_logits(model, x).argmax(axis=1) == y))
+    return float(np.mean(predict(model, x) == y))
 
 
 @dataclass(frozen=True)
