@@ -160,6 +160,21 @@ def test_static_figures(photo):
     for fig in [demo.draw_pad_modes(np.arange(1.0, 10.0).reshape(3, 3), 2),
                 demo.draw_equivariance(photo[2:, 3:], photo[:-2, :-3]),
                 demo.plot_shift_gaps(np.arange(9), [0, 0.5, 0.6, 0.5] * 2 + [0.0], 4),
+                demo.draw_strided_shift(np.eye(6, 12), demo.CLASSIC_KERNELS["Sobel x"], 2, 3),
                 demo.draw_photo_patch(photo, 95, 40)]:
         assert fig.axes
+        plt.close(fig)
+
+
+def test_strided_shift_frame_says_when_the_output_only_moves():
+    from cnn_helpers.widgets import render_frame
+
+    image = np.zeros((6, 12))
+    image[1:5, 4:6] = 1.0
+    sobel = demo.CLASSIC_KERNELS["Sobel x"]
+    for shift in range(7):
+        fig = demo.draw_strided_shift(image, sobel, shift, 3)
+        title = fig._suptitle.get_text()
+        assert ("the same" in title) == (shift % 3 == 0), title
+        assert len(render_frame(fig, dpi=100)) < 20_000
         plt.close(fig)

@@ -26,6 +26,7 @@ __all__ = [
     "draw_pad_modes",
     "draw_photo_patch",
     "draw_stride_padding",
+    "draw_strided_shift",
     "draw_window",
     "filter_photo",
     "gaussian_kernel",
@@ -294,6 +295,42 @@ def plot_shift_gaps(shifts, gaps, stride: int) -> Figure:
     ax.set_title(f"stride {stride}: the output depends on the shift modulo {stride}", fontsize=10)
     ax.legend(fontsize=8, frameon=False, loc="upper right")
     ax.set_ylim(0, max(1.0, float(gaps.max()) * 1.35))
+    return fig
+
+
+def draw_strided_shift(image: np.ndarray, kernel: np.ndarray, shift: int,
+                       stride: int) -> Figure:
+    """Slider frame: a strided convolution of an image shifted right by ``shift`` pixels.
+
+    Panels: the shifted image (circular shift); the strided output (circular padding keeps
+    the border out of the picture); the output for the unshifted image moved by
+    ``shift // stride`` whole cells. They agree exactly when ``shift`` is a multiple of
+    ``stride``; the title says whether they do.
+    """
+    pad = kernel.shape[0] // 2
+
+    def strided(x):
+        return _conv2d(_pad(x, pad, mode="circular"), kernel, stride=stride)
+
+    moved = np.roll(image, shift, axis=1)
+    out = strided(moved)
+    expected = np.roll(strided(image), shift // stride, axis=1)
+    same = np.allclose(out, expected)
+    fig, (ax_in, ax_out, ax_exp) = subplots(
+        1, 3, height=2.4, gridspec_kw={"width_ratios": [image.shape[1], out.shape[1] + 1,
+                                                         out.shape[1] + 1]})
+    show_matrix(moved, ax=ax_in, annotate=False, signed=False,
+                title=f"input shifted by {shift}")
+    bound = float(np.max(np.abs(expected))) or 1.0
+    for ax, data, title in ((ax_out, out, f"output,\nstride {stride}"),
+                            (ax_exp, expected, f"unshifted output,\nmoved {shift // stride} cells")):
+        show_matrix(data, ax=ax, signed=True)
+        ax.set_title(title, fontsize=9)
+        for im in ax.get_images():
+            im.set_clim(-bound, bound)
+    verdict = "the same: a whole-cell move" if same else "different maps"
+    fig.suptitle(f"shift {shift} = {shift // stride}·{stride} + {shift % stride}: {verdict}",
+                 fontsize=10)
     return fig
 
 
