@@ -24,24 +24,20 @@ def test_worked_example_of_the_notes():
     np.testing.assert_allclose(ch.relu(y), [0, 0, 0, 0, 0, 1, 0, 0])
 
 
-@pytest.mark.parametrize("n,k,stride,padding", [
-    (10, 3, 1, 0), (10, 3, 2, 0), (10, 3, 1, 1), (10, 3, 2, 1), (7, 2, 3, 2), (5, 5, 1, 0),
-    (6, 1, 2, 0),
-])
-def test_toeplitz_matrix_reproduces_conv1d(n, k, stride, padding):
-    rng = np.random.default_rng(n * 100 + k)
-    x, w = rng.normal(size=n), rng.normal(size=k)
-    T = c.toeplitz_matrix(w, n, stride=stride, padding=padding)
-    assert T.shape == (ch.conv_output_size(n, k, stride, padding), n)
-    np.testing.assert_allclose(T @ x, ch.conv1d(x, w, stride=stride, padding=padding))
-
-
-def test_toeplitz_matrix_is_banded_and_weight_tied():
-    T = c.toeplitz_matrix([1.0, 2.0, 3.0], 6)
-    np.testing.assert_array_equal(T, [[1, 2, 3, 0, 0, 0], [0, 1, 2, 3, 0, 0],
-                                      [0, 0, 1, 2, 3, 0], [0, 0, 0, 1, 2, 3]])
+def test_dilation_frame_and_its_limits():
+    fig = c.plot_dilation(3, n=15)
+    assert "spans 3·(3 − 1) + 1 = 7 inputs" in fig.axes[0].get_title()
+    assert "9 outputs" in fig.axes[0].get_title()
+    assert ch.conv_output_size(15, 3, dilation=3) == 9
     with pytest.raises(ValueError):
-        c.toeplitz_matrix([1.0, 2.0, 3.0], 2)
+        c.plot_dilation(8, n=15)
+
+
+def test_frequency_responses_of_the_smoothers():
+    # An averaging filter passes a constant (gain 1 at frequency 0).
+    fig = c.plot_frequency_responses({"box": c.box_filter(5), "Gaussian": c.gaussian_filter(2)})
+    for line in fig.axes[0].get_lines():
+        assert abs(line.get_ydata()[0] - 1.0) < 1e-9
 
 
 def test_smoothing_filters_average():
@@ -104,7 +100,9 @@ def test_figures_render_small():
         c.plot_sliding_step(c.EXAMPLE_SIGNAL, c.EXAMPLE_FILTER, 7, bias=1.0),
         c.plot_bias_rows(c.EXAMPLE_SIGNAL, c.EXAMPLE_FILTER, [1.0, 0.0, -1.0]),
         c.plot_padding_stride(3, 3),
-        c.plot_toeplitz(c.toeplitz_matrix(c.EXAMPLE_FILTER, 10), c.EXAMPLE_SIGNAL),
+        c.plot_toeplitz(np.eye(8, 10) - np.eye(8, 10, 1), c.EXAMPLE_SIGNAL),
+        c.plot_dilation(2),
+        c.plot_frequency_responses({"box": c.box_filter(21)}),
         c.plot_smoothing(t, v, 9, window=slice(0, 150), max_width=21),
         c.plot_signal_filters(t, v, {"smooth": ch.conv1d(v, c.box_filter(5), padding="same")}),
         c.plot_motif_scan("ACGTATAAGC", "TATAA"),

@@ -77,23 +77,6 @@ def test_visited_counts_windows_per_cell(n, k, s, p):
         assert changed == (counts[p + i] > 0)
 
 
-def test_shift_moves_and_fills_with_zeros():
-    x = np.arange(1.0, 13.0).reshape(3, 4)
-    moved = demo.shift(x, 1, -2)
-    np.testing.assert_array_equal(moved, [[0, 0, 0, 0], [3, 4, 0, 0], [7, 8, 0, 0]])
-    np.testing.assert_array_equal(demo.shift(x, 0, 0), x)
-    np.testing.assert_array_equal(demo.shift(demo.shift(x, -1, 1), 1, -1)[1:, :3], x[1:, :3])
-
-
-def test_equivariance_gap_vanishes_in_the_interior_only(photo):
-    k = demo.CLASSIC_KERNELS["Sobel x"]
-    dy, dx = 3, 5
-    gap = demo.equivariance_gap(photo, k, dy, dx)
-    assert gap.shape == photo.shape
-    np.testing.assert_allclose(gap[dy + 1:-1, dx + 1:-1], 0.0, atol=1e-12)
-    assert np.abs(gap).max() > 0.1
-
-
 def test_relative_difference():
     b = np.array([3.0, 4.0])
     assert demo.relative_difference(b, b) == 0.0
@@ -175,7 +158,23 @@ def test_stride_padding_frames(stride, padding):
 
 def test_static_figures(photo):
     for fig in [demo.draw_pad_modes(np.arange(1.0, 10.0).reshape(3, 3), 2),
-                demo.draw_equivariance(photo, demo.CLASSIC_KERNELS["Laplacian"], 2, 3),
+                demo.draw_equivariance(photo[2:, 3:], photo[:-2, :-3]),
+                demo.plot_shift_gaps(np.arange(9), [0, 0.5, 0.6, 0.5] * 2 + [0.0], 4),
+                demo.draw_strided_shift(np.eye(6, 12), demo.CLASSIC_KERNELS["Sobel x"], 2, 3),
                 demo.draw_photo_patch(photo, 95, 40)]:
         assert fig.axes
+        plt.close(fig)
+
+
+def test_strided_shift_frame_says_when_the_output_only_moves():
+    from cnn_helpers.widgets import render_frame
+
+    image = np.zeros((6, 12))
+    image[1:5, 4:6] = 1.0
+    sobel = demo.CLASSIC_KERNELS["Sobel x"]
+    for shift in range(7):
+        fig = demo.draw_strided_shift(image, sobel, shift, 3)
+        title = fig._suptitle.get_text()
+        assert ("the same" in title) == (shift % 3 == 0), title
+        assert len(render_frame(fig, dpi=100)) < 20_000
         plt.close(fig)

@@ -8,7 +8,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from cnn_helpers import nn, training  # noqa: E402
+from cnn_helpers import gradcheck, nn, training  # noqa: E402
+from cnn_helpers.data import load_digits  # noqa: E402
 from cnn_helpers.demos import motivation as m  # noqa: E402
 
 
@@ -67,20 +68,20 @@ def test_partial_permutation_moves_the_share_asked_for_and_grows():
         m.partial_permutation(64, 1.5)
 
 
-def test_permuted_first_layer_computes_the_same_function():
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(5, 1, 8, 8)).astype(np.float32)
-    perm = m.pixel_permutation(64, 2)
-    original = m.dense_net(seed=4)
-    shuffled = m.permute_first_layer(m.dense_net(seed=4), perm)
-    np.testing.assert_allclose(shuffled(m.permute_pixels(x, perm)), original(x), rtol=1e-5,
-                               atol=1e-6)
+def _dense_net(seed):
+    rng = np.random.default_rng(seed)
+    return nn.Sequential(nn.Flatten(), nn.Linear(64, 12, rng=rng), nn.ReLU(),
+                         nn.Linear(12, 10, rng=rng))
 
 
-def test_models_have_the_documented_shapes():
-    x = np.zeros((3, 1, 8, 8), dtype=np.float32)
-    assert m.dense_net(0)(x).shape == (3, 10)
-    assert m.small_cnn(0)(x).shape == (3, 10)
+def _permute_first_layer(model, perm):
+    # The chapter defines this on its page; the tests use the same three lines.
+    first = next(layer for layer in model if isinstance(layer, nn.Linear))
+    first.weight.data = first.weight.data[:, perm].copy()
+    return model
+
+
+def test_table_models_have_the_documented_shapes():
     rows = np.zeros((4, 8), dtype=np.float32)
     assert m.table_dense_net(0)(rows).shape == (4, 2)
     assert m.table_cnn(0)(rows[:, None, :]).shape == (4, 2)
@@ -92,12 +93,121 @@ def test_dense_training_is_blind_to_a_pixel_shuffle():
     X = rng.normal(size=(60, 1, 8, 8)).astype(np.float32)
     y = rng.integers(0, 10, 60)
     perm = m.pixel_permutation(64, 1)
-    a, b = m.dense_net(1), m.permute_first_layer(m.dense_net(1), perm)
+    a, b = _dense_net(1), _permute_first_layer(_dense_net(1), perm)
     m.train_and_score(a, X, y, X, y, epochs=3, batch_size=20)
     m.train_and_score(b, m.permute_pixels(X, perm), y, m.permute_pixels(X, perm), y, epochs=3,
                       batch_size=20)
     np.testing.assert_array_equal(training.predict(a, X),
                                   training.predict(b, m.permute_pixels(X, perm)))
+
+
+def test_training_subset_is_seeded_and_sized():
+    data = load_digits()
+    X, y = m.training_subset(data, 50, seed=3)
+    X2, y2 = m.training_subset(data, 50, seed=3)
+    assert X.shape == (50, 1, 8, 8) and y.shape == (50,)
+    np.testing.assert_array_equal(X, X2)
+    np.testing.assert_array_equal(y, y2)
+    assert not np.array_equal(y, m.training_subset(data, 50, seed=4)[1])
+
+
+def test_mean_sd_uses_the_sample_standard_deviation():
+    assert m.mean_sd([0.5, 0.7]) == f"0.600 ± {np.std([0.5, 0.7], ddof=1):.3f}"
+    assert m.mean_sd([0.25]) == "0.250 ± 0.000"
+
+
+def test_locally_connected_with_tied_weights_is_a_convolution():
+    # Independent oracle: the library's Conv2d, with every position given its filter.
+    rng = np.random.default_rng(0)
+    lc = m.LocallyConnected2d(2, 3, (5, 6), 3, padding=1, rng=0, dtype=np.float64)
+    conv = nn.Conv2d(2, 3, 3, padding=1, rng=1, dtype=np.float64)
+    lc.weight.data[:] = conv.weight.data.reshape(3, -1)[:, :, None]
+    lc.bias.data[:] = conv.bias.data[:, None]
+    x = rng.normal(size=(4, 2, 5, 6))
+    np.testing.assert_allclose(lc(x), conv(x), atol=1e-12)
+
+
+def test_locally_connected_unshared_weights_by_loops():
+    # Oracle: the defining sum, one filter per output position.
+    rng = np.random.default_rng(1)
+    lc = m.LocallyConnected2d(2, 2, (4, 5), 3, rng=2, dtype=np.float64)
+    x = rng.normal(size=(3, 2, 4, 5))
+    out = lc(x)
+    assert out.shape == (3, 2, 2, 3)
+    w = lc.weight.data.reshape(2, 2, 3, 3, 2, 3)   # (C_out, C_in, K, K, H_out, W_out)
+    b = lc.bias.data.reshape(2, 2, 3)
+    for i in range(2):
+        for j in range(3):
+            window = x[:, :, i:i + 3, j:j + 3]
+            expected = np.einsum("ncuv,ocuv->no", window, w[..., i, j]) + b[:, i, j]
+            np.testing.assert_allclose(out[:, :, i, j], expected, atol=1e-12)
+
+
+def test_locally_connected_parameter_count():
+    lc = m.LocallyConnected2d(1, 16, (8, 16), 5, padding=2)
+    assert lc.num_parameters() == (5 * 5 + 1) * 16 * 8 * 16
+
+
+def test_locally_connected_gradients_match_finite_differences():
+    rng = np.random.default_rng(2)
+    lc = m.LocallyConnected2d(2, 3, (4, 5), 3, padding=1, rng=3, dtype=np.float64)
+    x = rng.normal(size=(2, 2, 4, 5))
+    g = rng.normal(size=(2, 3, 4, 5))
+    lc(x)
+    grad_x = lc.backward(g)
+    gradcheck(lambda v: np.sum(lc(v) * g), x, grad_x)
+    for param in (lc.weight, lc.bias):
+        lc.zero_grad()
+        lc(x)
+        lc.backward(g)
+        analytic = param.grad.copy()
+
+        def loss(values, param=param):
+            saved = param.data.copy()
+            param.data[...] = values
+            try:
+                return np.sum(lc(x) * g)
+            finally:
+                param.data[...] = saved
+
+        gradcheck(loss, param.data.copy(), analytic)
+
+
+def test_locally_connected_rejects_the_wrong_input_shape():
+    lc = m.LocallyConnected2d(1, 2, (8, 8), 3)
+    with pytest.raises(ValueError, match=r"\(N, 1, 8, 8\)"):
+        lc(np.zeros((2, 1, 8, 9), dtype=np.float32))
+
+
+def test_global_max_pool_and_its_gradient():
+    rng = np.random.default_rng(4)
+    pool = m.GlobalMaxPool2d()
+    x = rng.normal(size=(3, 2, 4, 5))
+    np.testing.assert_allclose(pool(x), x.reshape(3, 2, -1).max(axis=2))
+    g = rng.normal(size=(3, 2))
+    gradcheck(lambda v: np.sum(pool(v) * g), x, pool.backward(g))
+    with pytest.raises(ValueError):
+        pool(np.zeros((3, 4)))
+
+
+def test_unflatten_round_trip():
+    layer = m.Unflatten((2, 3, 4))
+    x = np.arange(2 * 24, dtype=float).reshape(2, 24)
+    out = layer(x)
+    assert out.shape == (2, 2, 3, 4)
+    np.testing.assert_array_equal(layer.backward(out), x)
+    with pytest.raises(ValueError):
+        layer(np.zeros((2, 23)))
+
+
+def test_place_digits_puts_each_digit_where_asked():
+    digits = np.random.default_rng(5).random((3, 1, 8, 8)).astype(np.float32)
+    canvas = m.place_digits(digits, left=8)
+    assert canvas.shape == (3, 1, 8, 16) and canvas.dtype == np.float32
+    np.testing.assert_array_equal(canvas[..., 8:], digits)
+    assert not canvas[..., :8].any()
+    with pytest.raises(ValueError):
+        m.place_digits(digits, left=9)
 
 
 def test_voter_table_is_seeded_and_standardised():
@@ -113,14 +223,32 @@ def test_voter_table_is_seeded_and_standardised():
     assert 0.3 < y.mean() < 0.7
 
 
+def test_voter_label_depends_on_interactions_only():
+    # Every pair in the listed order is beyond a filter of 3; the label is built from
+    # products, so no single column predicts it.
+    assert m.pairs_within_reach(list(m.VOTER_COLUMNS)) == 0
+    _, X, y = m.make_voter_table(n=4000, seed=1)
+    for column in X.T:
+        assert abs(np.corrcoef(column, y)[0, 1]) < 0.1
+
+
+def test_pairs_within_reach_counts_neighbouring_pairs():
+    order = ["age", "urban", "income", "sex", "children", "hours", "education", "married"]
+    # age-urban 1 apart, income-children 2, sex-hours 2, education-married 1
+    assert m.pairs_within_reach(order) == 4
+    assert m.pairs_within_reach(order, reach=1) == 2
+
+
 def test_column_order_experiment_keeps_the_dense_net_fixed():
-    result = m.column_order_experiment(n_orders=2, n=300, n_train=200, epochs=3, seed=0)
-    assert len(result.orders) == 2
+    result = m.column_order_experiment(_permute_first_layer, n_orders=2, n=300, n_train=200,
+                                       epochs=3, seed=0)
+    assert len(result.orders) == 3
     assert result.orders[0] == list(m.VOTER_COLUMNS)
     assert sorted(result.orders[1]) == sorted(m.VOTER_COLUMNS)
     assert all(result.dense_same_predictions)
-    assert result.dense_accuracy[0] == result.dense_accuracy[1]
+    assert result.dense_accuracy[0] == result.dense_accuracy[1] == result.dense_accuracy[2]
     assert all(0 <= a <= 1 for a in result.cnn_accuracy)
+    assert result.reachable_pairs[0] == 0
 
 
 def test_format_table_aligns_columns():
@@ -152,8 +280,14 @@ def test_figures_draw():
         (m.plot_partial_shuffle(digits, 0.5), 100),
         (m.plot_connectivity(2), 80),
         (m.show_shuffled_digits(digits, m.pixel_permutation(64), labels=[1, 2, 3, 4]), 72),
-        (m.plot_accuracies({"dense": {"original": 0.9, "shuffled": 0.9},
-                            "cnn": {"original": 0.95, "shuffled": 0.85}}), 72),
+        (m.plot_accuracies({("dense", "original"): [0.9, 0.91], ("dense", "shuffled"): [0.9, 0.91],
+                            ("cnn", "original"): [0.95, 0.94],
+                            ("cnn", "shuffled"): [0.85, 0.86]}), 72),
+        (m.plot_column_orders(m.ColumnOrderResult(
+            orders=[list(m.VOTER_COLUMNS)] * 3, dense_accuracy=[0.9] * 3,
+            cnn_accuracy=[0.5, 0.7, 0.8], dense_same_predictions=[True] * 3,
+            reachable_pairs=[0, 1, 2])), 72),
+        (m.show_digits(m.place_digits(digits, 4)), 72),
     ]
     for fig, dpi in figures:
         assert len(render_frame(fig, dpi=dpi)) < 20_000

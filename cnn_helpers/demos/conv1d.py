@@ -5,9 +5,12 @@ What the chapter's notebook computes and draws, kept here so the notebook stays 
 * the lecture notes' example (:data:`EXAMPLE_SIGNAL`, :data:`EXAMPLE_FILTER`) and a picture
   of the filter sliding along it, step by step (:func:`plot_sliding_step`);
 * padding and stride drawn as the windows they produce (:func:`plot_padding_stride`);
-* convolution as a sparse, weight-tied matrix (:func:`toeplitz_matrix`);
+* dilation drawn as the taps it spreads (:func:`plot_dilation`);
+* convolution as a sparse, weight-tied matrix, drawn (:func:`plot_toeplitz`; the chapter
+  builds the matrix on its page);
 * smoothing and difference filters (:func:`box_filter`, :func:`gaussian_filter`,
-  :data:`DIFFERENCE_FILTER`) and their effect on a recording (:func:`plot_smoothing`);
+  :data:`DIFFERENCE_FILTER`), their effect on a recording (:func:`plot_smoothing`) and their
+  frequency responses (:func:`plot_frequency_responses`);
 * one-hot DNA and a motif detector (:func:`one_hot_dna`, :func:`motif_filter`);
 * helpers for the exercises' checks (:func:`loop_mistakes`, :func:`edge_detections`).
 """
@@ -34,6 +37,8 @@ __all__ = [
     "motif_filter",
     "one_hot_dna",
     "plot_bias_rows",
+    "plot_dilation",
+    "plot_frequency_responses",
     "plot_motif_scan",
     "plot_padding_stride",
     "plot_signal_filters",
@@ -41,10 +46,9 @@ __all__ = [
     "plot_smoothing",
     "plot_toeplitz",
     "rising_edges",
-    "toeplitz_matrix",
 ]
 
-# The example of the lecture notes: a 1D "image" of ten pixels and a three-tap filter.
+# The worked example: a 1D "image" of ten pixels and a three-tap filter.
 EXAMPLE_SIGNAL = np.array([0, 0, 1, 1, 1, 0, 1, 0, 0, 0], dtype=float)
 EXAMPLE_FILTER = np.array([-1, 1, -1], dtype=float)
 
@@ -205,35 +209,52 @@ def plot_padding_stride(padding, stride, signal=EXAMPLE_SIGNAL, kernel=EXAMPLE_F
     ax.set_axis_off()
     ax.text(-0.8, 0, "input", ha="right", va="center", fontsize=9)
     ax.text(min(start, 0) - 0.8, -1.6, "output", ha="right", va="center", fontsize=9)
-    ax.set_title(f"n={n}, k={k}, padding p={padding}, stride s={stride}: "
-                 f"({n} + 2·{padding} − {k}) // {stride} + 1 = {n_out} outputs", fontsize=10)
+    ax.set_title(f"L={n}, K={k}, padding P={padding}, stride S={stride}: "
+                 f"⌊({n} + 2·{padding} − {k}) / {stride}⌋ + 1 = {n_out} outputs", fontsize=10)
+    return fig
+
+
+def plot_dilation(dilation, n=15, kernel_size=3, position=0):
+    """Slider frame: the taps of one output of a dilated filter, and every window's span.
+
+    Top row: the input, with the ``kernel_size`` cells that output ``position`` reads marked;
+    they sit ``dilation`` places apart. Bars above it: the span of each output's window,
+    ``dilation * (kernel_size - 1) + 1`` inputs wide. The title works out the span and the
+    output length.
+    """
+    span = dilation * (kernel_size - 1) + 1
+    if span > n:
+        raise ValueError(f"a filter of {kernel_size} taps at dilation {dilation} spans {span} "
+                         f"inputs, more than the {n} of the input")
+    n_out = n - span + 1
+    fig, ax = plotting.subplots(height=2.4)
+    values = np.zeros(n)
+    taps = position + dilation * np.arange(kernel_size)
+    values[taps] = 1.0
+    draw_cells(ax, values, 0, signed=False, bound=1.6, fmt="")
+    for u, tap in enumerate(taps):
+        ax.add_patch(Rectangle((tap - 0.5, -0.5), 1, 1, fill=False, edgecolor=_ACCENT, lw=2.5))
+        ax.text(tap, 0, f"w{u}", ha="center", va="center", fontsize=9, color="black")
+    levels = min(n_out, 4)
+    for j in range(n_out):
+        y = 0.75 + 0.28 * (j % levels)
+        ax.plot([j - 0.35, j + span - 0.65], [y, y], color=f"C{j % 10}", lw=3,
+                solid_capstyle="butt", alpha=1.0 if j == position else 0.35)
+    _full_width(ax)
+    ax.set_xlim(-2.8, n - 0.3)
+    ax.set_ylim(-0.7, 0.75 + 0.28 * levels + 0.3)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    ax.text(-0.8, 0, "input", ha="right", va="center", fontsize=9)
+    ax.set_title(f"K={kernel_size}, dilation D={dilation}: taps {dilation} apart, each window "
+                 f"spans {dilation}·({kernel_size} − 1) + 1 = {span} inputs; "
+                 f"{n_out} outputs from {n}", fontsize=9)
     return fig
 
 
 # --------------------------------------------------------------------------
 # The Toeplitz matrix
 # --------------------------------------------------------------------------
-
-def toeplitz_matrix(kernel, n, stride=1, padding=0):
-    """The matrix ``T`` with ``T @ x == conv1d(x, kernel, stride=stride, padding=padding)``.
-
-    Row ``i`` holds the kernel starting at column ``i * stride - padding``: every row is the
-    row above shifted by the stride, which is what "weight-tied" means. Taps that would land
-    on padding zeros are dropped, since they multiply zeros.
-    """
-    kernel = np.asarray(kernel, dtype=float)
-    k = len(kernel)
-    n_out = (n + 2 * padding - k) // stride + 1
-    if n_out < 1:
-        raise ValueError(f"a kernel of size {k} does not fit in {n} values with padding {padding}")
-    T = np.zeros((n_out, n))
-    for i in range(n_out):
-        for u in range(k):
-            col = i * stride - padding + u
-            if 0 <= col < n:
-                T[i, col] = kernel[u]
-    return T
-
 
 def plot_toeplitz(T, x=None, title=None):
     """Draw a convolution matrix (zeros white); with ``x``, draw ``T @ x = y`` beside it."""
@@ -300,6 +321,25 @@ def gaussian_filter(sigma, radius=None):
     u = np.arange(-radius, radius + 1)
     w = np.exp(-0.5 * (u / sigma) ** 2)
     return w / w.sum()
+
+
+def plot_frequency_responses(filters, n_fft=2048):
+    """The magnitude of each filter's frequency response, ``|sum_u w[u] exp(-2 pi i f u)|``.
+
+    ``filters`` maps a label to a 1D filter. The x-axis is the frequency in cycles per sample
+    (0 to 0.5), the y-axis the gain on a log scale: 1 lets a frequency through unchanged,
+    small values remove it. A box filter's gain falls to zero and rises again in side lobes;
+    a Gaussian's falls smoothly.
+    """
+    fig, ax = plotting.subplots(height=2.6, width=5.5)
+    freqs = np.fft.rfftfreq(n_fft)
+    for (label, w), colour in zip(filters.items(), ["C0", "C3", "C2", "C4"], strict=False):
+        gain = np.abs(np.fft.rfft(np.asarray(w, dtype=float), n_fft))
+        ax.semilogy(freqs, np.maximum(gain, 1e-6), color=colour, lw=1.2, label=label)
+    ax.set(xlabel="frequency (cycles per sample)", ylabel="gain", xlim=(0, 0.5),
+           ylim=(1e-5, 2))
+    ax.legend(fontsize=8, frameon=False, loc="upper right")
+    return fig
 
 
 def plot_signal_filters(t, x, outputs, window=None):

@@ -26,15 +26,15 @@ __all__ = [
     "draw_pad_modes",
     "draw_photo_patch",
     "draw_stride_padding",
+    "draw_strided_shift",
     "draw_window",
-    "equivariance_gap",
     "filter_photo",
     "gaussian_kernel",
     "plain_conv_mistakes",
+    "plot_shift_gaps",
     "relative_difference",
     "rescale_gap",
     "rotation_gap",
-    "shift",
     "small_photo",
     "visited",
 ]
@@ -238,27 +238,6 @@ def draw_stride_padding(n: int, kernel_size: int, stride: int, padding: int) -> 
 # ---------------------------------------------------------------------------
 
 
-def shift(image: np.ndarray, dy: int, dx: int) -> np.ndarray:
-    """Move an image down by ``dy`` and right by ``dx`` pixels, filling with zeros.
-
-    Unlike ``np.roll`` nothing wraps around: what leaves the frame is lost and black
-    comes in, as when a camera moves.
-    """
-    h, w = image.shape
-    out = np.zeros_like(image)
-    out[max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
-        image[max(-dy, 0):h - max(dy, 0), max(-dx, 0):w - max(dx, 0)]
-    return out
-
-
-def equivariance_gap(image: np.ndarray, kernel: np.ndarray, dy: int, dx: int) -> np.ndarray:
-    """``conv(shift(x)) - shift(conv(x))`` with 'same' zero padding: zero wherever equivariance holds."""
-    pad = kernel.shape[0] // 2
-    first_shift = _conv2d(shift(image, dy, dx), kernel, padding=pad)
-    first_conv = shift(_conv2d(image, kernel, padding=pad), dy, dx)
-    return first_shift - first_conv
-
-
 def relative_difference(a: np.ndarray, b: np.ndarray) -> float:
     """``||a - b|| / ||b||``: 0 when two feature maps agree, about 1 or more when unrelated."""
     return float(np.linalg.norm(a - b) / np.linalg.norm(b))
@@ -284,11 +263,11 @@ def rescale_gap(image: np.ndarray, kernel: np.ndarray, factor: int = 2) -> float
     return relative_difference(after[:h, :w], before[:h, :w])
 
 
-def draw_equivariance(image: np.ndarray, kernel: np.ndarray, dy: int, dx: int) -> Figure:
-    """Shift-then-convolve, convolve-then-shift, and their difference, which lives on the border."""
-    pad = kernel.shape[0] // 2
-    first_shift = _conv2d(shift(image, dy, dx), kernel, padding=pad)
-    first_conv = shift(_conv2d(image, kernel, padding=pad), dy, dx)
+def draw_equivariance(first_shift: np.ndarray, first_conv: np.ndarray) -> Figure:
+    """Shift-then-convolve, convolve-then-shift, and their difference, side by side.
+
+    The chapter computes both maps on its page; this draws them on one colour scale.
+    """
     fig, axes = subplots(1, 3, height=2.6)
     bound = float(np.percentile(np.abs(first_conv), 99))
     for ax, data, title in zip(axes, [first_shift, first_conv, first_shift - first_conv],
@@ -297,6 +276,61 @@ def draw_equivariance(image: np.ndarray, kernel: np.ndarray, dy: int, dx: int) -
         ax.imshow(data, cmap=DIVERGING, vmin=-bound, vmax=bound)
         ax.set_axis_off()
         ax.set_title(title)
+    return fig
+
+
+def plot_shift_gaps(shifts, gaps, stride: int) -> Figure:
+    """Relative difference between a strided layer's output for a shifted input and its output
+    for the original, moved by whole cells, against the shift; multiples of the stride marked."""
+    shifts = np.asarray(shifts)
+    gaps = np.asarray(gaps, dtype=float)
+    fig, ax = subplots(height=2.5, width=5.0)
+    on_grid = shifts % stride == 0
+    ax.bar(shifts[~on_grid], gaps[~on_grid], color="C3", width=0.6,
+           label="shift not a multiple of the stride")
+    ax.bar(shifts[on_grid], np.maximum(gaps[on_grid], 0.005), color="C0", width=0.6,
+           label="multiple of the stride: 0")
+    ax.set_xticks(shifts)
+    ax.set(xlabel="shift of the input (pixels)", ylabel="relative difference")
+    ax.set_title(f"stride {stride}: the output depends on the shift modulo {stride}", fontsize=10)
+    ax.legend(fontsize=8, frameon=False, loc="upper right")
+    ax.set_ylim(0, max(1.0, float(gaps.max()) * 1.35))
+    return fig
+
+
+def draw_strided_shift(image: np.ndarray, kernel: np.ndarray, shift: int,
+                       stride: int) -> Figure:
+    """Slider frame: a strided convolution of an image shifted right by ``shift`` pixels.
+
+    Panels: the shifted image (circular shift); the strided output (circular padding keeps
+    the border out of the picture); the output for the unshifted image moved by
+    ``shift // stride`` whole cells. They agree exactly when ``shift`` is a multiple of
+    ``stride``; the title says whether they do.
+    """
+    pad = kernel.shape[0] // 2
+
+    def strided(x):
+        return _conv2d(_pad(x, pad, mode="circular"), kernel, stride=stride)
+
+    moved = np.roll(image, shift, axis=1)
+    out = strided(moved)
+    expected = np.roll(strided(image), shift // stride, axis=1)
+    same = np.allclose(out, expected)
+    fig, (ax_in, ax_out, ax_exp) = subplots(
+        1, 3, height=2.4, gridspec_kw={"width_ratios": [image.shape[1], out.shape[1] + 1,
+                                                         out.shape[1] + 1]})
+    show_matrix(moved, ax=ax_in, annotate=False, signed=False,
+                title=f"input shifted by {shift}")
+    bound = float(np.max(np.abs(expected))) or 1.0
+    for ax, data, title in ((ax_out, out, f"output,\nstride {stride}"),
+                            (ax_exp, expected, f"unshifted output,\nmoved {shift // stride} cells")):
+        show_matrix(data, ax=ax, signed=True)
+        ax.set_title(title, fontsize=9)
+        for im in ax.get_images():
+            im.set_clim(-bound, bound)
+    verdict = "the same: a whole-cell move" if same else "different maps"
+    fig.suptitle(f"shift {shift} = {shift // stride}·{stride} + {shift % stride}: {verdict}",
+                 fontsize=10)
     return fig
 
 

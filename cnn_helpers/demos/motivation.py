@@ -5,8 +5,10 @@ Everything the chapter computes or draws, so that its notebook stays short:
 * parameter counts of dense and convolutional layers (:func:`dense_params`, :func:`conv_params`,
   :func:`mlp_params`);
 * one fixed shuffle of the pixels (:func:`pixel_permutation`, :func:`permute_pixels`,
-  :func:`partial_permutation`) and the experiment that trains a dense net and a small CNN on
-  the digits with and without it (:func:`permutation_experiment`);
+  :func:`partial_permutation`) and a few hundred training digits per seed
+  (:func:`training_subset`); the models and the training loops are on the chapter's page;
+* a locally connected layer (:class:`LocallyConnected2d`): a convolution without weight
+  sharing, which separates the locality prior from the sharing prior;
 * a synthetic voter table whose column order means nothing, and the experiment that shows a 1D
   CNN over its columns depends on that order while a dense net does not
   (:func:`column_order_experiment`);
@@ -21,21 +23,22 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .. import nn, optim, plotting, training
-from ..data import load_digits
+from ..conv import conv_output_size, fold, unfold
 
 __all__ = [
     "VOTER_COLUMNS",
     "ColumnOrderResult",
+    "GlobalMaxPool2d",
+    "LocallyConnected2d",
+    "Unflatten",
+    "place_digits",
     "column_order_experiment",
     "conv_params",
-    "dense_net",
     "dense_params",
     "format_table",
     "make_voter_table",
     "mlp_params",
     "partial_permutation",
-    "permutation_experiment",
-    "permute_first_layer",
     "permute_pixels",
     "pixel_permutation",
     "plot_connectivity",
@@ -45,10 +48,14 @@ __all__ = [
     "show_digits",
     "show_shuffled_digits",
     "plot_accuracies",
-    "small_cnn",
+    "plot_column_orders",
+    "mean_sd",
+    "pairs_within_reach",
+    "VOTER_INTERACTIONS",
     "table_cnn",
     "table_dense_net",
     "train_and_score",
+    "training_subset",
 ]
 
 
@@ -123,35 +130,6 @@ def partial_permutation(n_pixels: int, fraction: float, seed: int = 0) -> np.nda
 # The digits experiment
 # --------------------------------------------------------------------------
 
-def dense_net(seed: int = 0, n_inputs: int = 64, hidden: int = 32, classes: int = 10) -> nn.Sequential:
-    """A one-hidden-layer dense net that flattens its input first."""
-    rng = np.random.default_rng(seed)
-    return nn.Sequential(nn.Flatten(), nn.Linear(n_inputs, hidden, rng=rng), nn.ReLU(),
-                         nn.Linear(hidden, classes, rng=rng))
-
-
-def small_cnn(seed: int = 0, classes: int = 10) -> nn.Sequential:
-    """A small CNN for ``(N, 1, 8, 8)`` digits: two 3x3 convolutions, each followed by pooling."""
-    rng = np.random.default_rng(seed)
-    return nn.Sequential(
-        nn.Conv2d(1, 8, 3, padding=1, rng=rng), nn.ReLU(), nn.MaxPool2d(2),    # (N, 8, 4, 4)
-        nn.Conv2d(8, 16, 3, padding=1, rng=rng), nn.ReLU(), nn.MaxPool2d(2),   # (N, 16, 2, 2)
-        nn.Flatten(), nn.Linear(16 * 2 * 2, classes, rng=rng),
-    )
-
-
-def permute_first_layer(model: nn.Sequential, perm) -> nn.Sequential:
-    """Reorder the input columns of the model's first dense layer by ``perm``, in place.
-
-    If ``x_perm = x[perm]`` then ``W[:, perm] @ x_perm == W @ x``: the permuted model sees the
-    permuted data exactly as the original model sees the original data. Training both the same
-    way keeps them in step, because every gradient is permuted the same way too.
-    """
-    first = next(m for m in model if isinstance(m, nn.Linear))
-    first.weight.data = np.ascontiguousarray(first.weight.data[:, np.asarray(perm)])
-    return model
-
-
 def train_and_score(model, X_train, y_train, X_test, y_test, epochs=30, batch_size=64, lr=1e-2,
                     seed=0) -> float:
     """Train with Adam and return the accuracy on the test set."""
@@ -161,38 +139,136 @@ def train_and_score(model, X_train, y_train, X_test, y_test, epochs=30, batch_si
     return training.evaluate(model, X_test, y_test)["accuracy"]
 
 
-def permutation_experiment(n_train: int = 200, epochs: int = 20, batch_size: int = 50,
-                           lr: float = 1e-2, seed: int = 0, perm_seed: int = 0) -> dict:
-    """Train a dense net and a small CNN on digits, with and without one fixed pixel shuffle.
-
-    A small training set (``n_train`` digits) makes the difference between the models' priors
-    visible; the test set is the full held-out split. The dense net trained on shuffled pixels
-    starts from the same weights with its input columns permuted (:func:`permute_first_layer`),
-    so any difference between its two runs can only come from rounding.
-
-    Returns ``{"dense": {"original": acc, "shuffled": acc}, "cnn": {...}, "n_train": ..,
-    "n_test": .., "perm": perm}``.
-    """
-    data = load_digits()
+def training_subset(data, n_train: int, seed: int):
+    """``n_train`` training digits drawn at random (seeded) from ``data``, as ``(X, y)``."""
     pick = np.random.default_rng(seed).permutation(len(data.X_train))[:n_train]
-    X_train, y_train = data.X_train[pick], data.y_train[pick]
-    perm = pixel_permutation(64, perm_seed)
-    inputs = {
-        "original": (X_train, data.X_test),
-        "shuffled": (permute_pixels(X_train, perm), permute_pixels(data.X_test, perm)),
-    }
-    results: dict = {"dense": {}, "cnn": {}, "n_train": n_train, "n_test": len(data.y_test),
-                     "perm": perm}
-    for version, (Xtr, Xte) in inputs.items():
-        dense = dense_net(seed)
-        if version == "shuffled":
-            permute_first_layer(dense, perm)
-        settings = dict(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed)
-        results["dense"][version] = train_and_score(dense, Xtr, y_train, Xte, data.y_test,
-                                                    **settings)
-        results["cnn"][version] = train_and_score(small_cnn(seed), Xtr, y_train, Xte,
-                                                  data.y_test, **settings)
-    return results
+    return data.X_train[pick], data.y_train[pick]
+
+
+def mean_sd(values) -> str:
+    """``"0.912 ± 0.011"``: the mean and the sample standard deviation of a list of scores."""
+    values = np.asarray(values, dtype=float)
+    sd = values.std(ddof=1) if values.size > 1 else 0.0
+    return f"{values.mean():.3f} ± {sd:.3f}"
+
+
+# --------------------------------------------------------------------------
+# A locally connected layer: local windows, no sharing
+# --------------------------------------------------------------------------
+
+class LocallyConnected2d(nn.Module):
+    """A convolution whose weights are *not* shared: every output position has its own filter.
+
+    Input ``(N, C_in, H, W)``, output ``(N, C_out, H_out, W_out)`` as for ``nn.Conv2d``.
+    Weight ``(C_out, C_in * K * K, H_out * W_out)``: one ``C_in x K x K`` filter per output
+    channel *and* position, so ``(C_in K^2 + 1) C_out H_out W_out`` parameters with one bias per
+    output value (Goodfellow et al., 2016, section 9.5). With all positions' filters equal it
+    computes exactly what ``nn.Conv2d`` computes.
+
+    The forward pass lays the windows out as columns (:func:`cnn_helpers.unfold`) and takes,
+    at every position, the dot product of that position's filters with its window.
+    """
+
+    def __init__(self, in_channels, out_channels, input_size, kernel_size, padding=0, *,
+                 rng=None, dtype=np.float32):
+        super().__init__()
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.input_size = (int(input_size), int(input_size)) if np.isscalar(input_size) \
+            else tuple(int(v) for v in input_size)
+        self.kernel_size, self.padding = int(kernel_size), int(padding)
+        self.output_size = tuple(conv_output_size(n, self.kernel_size, padding=self.padding)
+                                 for n in self.input_size)
+        positions = self.output_size[0] * self.output_size[1]
+        fan_in = self.in_channels * self.kernel_size**2
+        rng = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
+        self.weight = nn.Parameter(nn.kaiming_uniform((self.out_channels, fan_in, positions),
+                                                      fan_in, rng, dtype))
+        self.bias = nn.Parameter(nn.kaiming_uniform((self.out_channels, positions), fan_in, rng,
+                                                    dtype))
+
+    def _unfold(self, x):
+        return unfold(x, self.kernel_size, padding=self.padding)
+
+    def forward(self, x):
+        expected = (self.in_channels, *self.input_size)
+        if not isinstance(x, np.ndarray) or x.ndim != 4 or x.shape[1:] != expected:
+            shape = getattr(x, "shape", type(x).__name__)
+            raise ValueError(f"LocallyConnected2d expects input of shape (N, "
+                             f"{', '.join(map(str, expected))}), got {shape}")
+        # One small matrix product per position: (positions, N, C_in K K) @ (positions, C_in K K,
+        # C_out), batched by np.matmul.
+        cols = self._unfold(x).transpose(2, 0, 1)                 # (positions, N, C_in K K)
+        self._cache = (x.shape, cols)
+        out = np.matmul(cols, self.weight.data.transpose(2, 1, 0))  # (positions, N, C_out)
+        out = out.transpose(1, 2, 0) + self.bias.data
+        return out.reshape(len(x), self.out_channels, *self.output_size).astype(x.dtype)
+
+    def backward(self, grad_out):
+        x_shape, cols = self._saved()
+        g = grad_out.reshape(len(grad_out), self.out_channels, -1)
+        g_pos = g.transpose(2, 0, 1)                              # (positions, N, C_out)
+        grad_w = np.matmul(g_pos.transpose(0, 2, 1), cols)       # (positions, C_out, C_in K K)
+        self.weight.accumulate_grad(grad_w.transpose(1, 2, 0))
+        self.bias.accumulate_grad(g.sum(axis=0))
+        grad_cols = np.matmul(g_pos, self.weight.data.transpose(2, 0, 1))  # (positions, N, CKK)
+        grad_x = fold(grad_cols.transpose(1, 2, 0), self.input_size, self.kernel_size,
+                      padding=self.padding)
+        return grad_x.astype(grad_out.dtype).reshape(x_shape)
+
+    def extra_repr(self):
+        return (f"{self.in_channels}, {self.out_channels}, input_size={self.input_size}, "
+                f"kernel_size={self.kernel_size}, padding={self.padding}")
+
+
+class GlobalMaxPool2d(nn.Module):
+    """The largest value of each feature map: ``(N, C, H, W)`` to ``(N, C)``.
+
+    It keeps *whether* a feature was found and forgets *where*. The backward pass sends the
+    gradient to the maximum (shared equally among ties).
+    """
+
+    def forward(self, x):
+        if not isinstance(x, np.ndarray) or x.ndim != 4:
+            raise ValueError(f"GlobalMaxPool2d expects input of shape (N, C, H, W), got "
+                             f"{getattr(x, 'shape', type(x).__name__)}")
+        self._cache = x
+        return x.max(axis=(2, 3))
+
+    def backward(self, grad_out):
+        x = self._saved()
+        at_max = x == x.max(axis=(2, 3), keepdims=True)
+        share = at_max / at_max.sum(axis=(2, 3), keepdims=True)
+        return (share * grad_out[:, :, None, None]).astype(grad_out.dtype)
+
+
+class Unflatten(nn.Module):
+    """Reshape ``(N, prod(shape))`` to ``(N, *shape)``, so a dense layer's units can be read as
+    feature maps; the backward pass flattens the gradient back."""
+
+    def __init__(self, shape):
+        super().__init__()
+        self.shape = tuple(int(v) for v in shape)
+
+    def forward(self, x):
+        if x.ndim != 2 or x.shape[1] != int(np.prod(self.shape)):
+            raise ValueError(f"Unflatten{self.shape} expects input of shape "
+                             f"(N, {int(np.prod(self.shape))}), got {x.shape}")
+        return x.reshape(len(x), *self.shape)
+
+    def backward(self, grad_out):
+        return grad_out.reshape(len(grad_out), -1)
+
+
+def place_digits(images, left: int, width: int = 16) -> np.ndarray:
+    """Put ``(N, 1, 8, 8)`` digits on a black canvas ``width`` pixels wide, ``left`` pixels
+    from its left edge: ``(N, 1, 8, width)``."""
+    images = np.asarray(images)
+    h, w = images.shape[-2:]
+    if not 0 <= left <= width - w:
+        raise ValueError(f"a digit {w} wide at left={left} does not fit a canvas {width} wide")
+    canvas = np.zeros((*images.shape[:-1], width), dtype=images.dtype)
+    canvas[..., left:left + w] = images
+    return canvas
 
 
 # --------------------------------------------------------------------------
@@ -201,14 +277,21 @@ def permutation_experiment(n_train: int = 200, epochs: int = 20, batch_size: int
 
 VOTER_COLUMNS = ("sex", "age", "income", "education", "hours", "urban", "married", "children")
 
+# The vote is a sign of a weighted sum of *products* of two columns, plus noise; no column
+# matters on its own. In the listed order every pair sits 3 to 5 columns apart.
+VOTER_INTERACTIONS = (("age", "urban", 1.5), ("income", "children", -1.2),
+                      ("sex", "hours", 1.0), ("education", "married", 0.8))
+
 
 def make_voter_table(n: int = 1000, seed: int = 0):
     """A synthetic survey: one row per voter, eight columns, and the candidate they chose.
 
     Columns: sex (0/1), age (years), income (thousands), education (years), hours worked per
-    week, urban (0/1), married (0/1), children (count). The choice (0 or 1) depends on products
-    of columns that sit far apart in this order (age with urban, income with children, ...), as
-    real survey effects do; nothing about the data says which column comes first.
+    week, urban (0/1), married (0/1), children (count), drawn independently. The choice (0 or
+    1) is the sign of ``sum(weight * z[a] * z[b]) + 0.3 * noise`` over the pairs ``(a, b,
+    weight)`` of :data:`VOTER_INTERACTIONS`, with ``z`` the standardised columns: the label
+    depends only on pairwise interactions, never on one column alone. In the listed column
+    order every interacting pair is 3 to 5 columns apart, out of reach of a filter of 3.
 
     Returns ``(raw, X, y)``: the raw table ``(n, 8)``, the standardised features ``(n, 8)``
     float32 and the labels ``(n,)`` int64.
@@ -226,12 +309,17 @@ def make_voter_table(n: int = 1000, seed: int = 0):
     raw = raw.astype(np.float64)
     X = (raw - raw.mean(axis=0)) / raw.std(axis=0)
     z = dict(zip(VOTER_COLUMNS, X.T, strict=True))
-    # Interactions between columns that are far apart in the listed order.
-    score = (1.5 * z["age"] * z["urban"] - 1.2 * z["income"] * z["children"]
-             + 1.0 * z["sex"] * z["hours"] + 0.8 * z["education"] * z["married"]
-             + 0.3 * rng.normal(size=n))
+    score = sum(weight * z[a] * z[b] for a, b, weight in VOTER_INTERACTIONS)
+    score = score + 0.3 * rng.normal(size=n)
     y = (score > 0).astype(np.int64)
     return raw, X.astype(np.float32), y
+
+
+def pairs_within_reach(order, reach: int = 2) -> int:
+    """How many interacting pairs of :data:`VOTER_INTERACTIONS` sit at most ``reach`` columns
+    apart in ``order`` (a list of column names), so that one filter of ``reach + 1`` sees both."""
+    where = {name: i for i, name in enumerate(order)}
+    return sum(abs(where[a] - where[b]) <= reach for a, b, _ in VOTER_INTERACTIONS)
 
 
 def table_dense_net(seed: int = 0, n_features: int = 8, hidden: int = 32) -> nn.Sequential:
@@ -252,28 +340,34 @@ def table_cnn(seed: int = 0, n_features: int = 8, filters: int = 8,
 
 @dataclass
 class ColumnOrderResult:
-    """What :func:`column_order_experiment` measured, one entry per column order."""
+    """What :func:`column_order_experiment` measured, one entry per column order.
+
+    Entry 0 is the table's listed order; the others are seeded random orders.
+    """
 
     orders: list
     dense_accuracy: list
     cnn_accuracy: list
     dense_same_predictions: list  # True where the dense net predicts exactly as in the first order
+    reachable_pairs: list         # interacting pairs a filter of 3 can see, per order
 
 
-def column_order_experiment(n_orders: int = 4, n: int = 1000, n_train: int = 600,
-                            epochs: int = 25, batch_size: int = 200, lr: float = 3e-2,
-                            seed: int = 0) -> ColumnOrderResult:
-    """Train a dense net and a 1D CNN on the voter table with its columns in several orders.
+def column_order_experiment(permute_first_layer, n_orders: int = 20, n: int = 1000,
+                            n_train: int = 600, epochs: int = 25, batch_size: int = 200,
+                            lr: float = 3e-2, seed: int = 0) -> ColumnOrderResult:
+    """Train a dense net and a 1D CNN on the voter table, in its listed column order and in
+    ``n_orders`` seeded random orders.
 
-    The first order is the table's own; the others are seeded shuffles. Each dense net starts
-    from the same weights with its input columns reordered like the data, so it is the same
-    model in every order; the CNN cannot be reordered like that, because its filter only looks
-    at neighbouring columns.
+    ``permute_first_layer(model, order)`` reorders the input columns of the dense net's first
+    layer (the chapter defines it). Each dense net starts from the same weights with its input
+    columns reordered like the data, so it is the same model in every order; the CNN cannot be
+    reordered like that, because its filter only looks at neighbouring columns. Every model
+    trains with the same seed, data split and budget.
     """
     _, X, y = make_voter_table(n, seed)
     rng = np.random.default_rng(seed + 1)
-    orders = [np.arange(X.shape[1])] + [rng.permutation(X.shape[1]) for _ in range(n_orders - 1)]
-    result = ColumnOrderResult([], [], [], [])
+    orders = [np.arange(X.shape[1])] + [rng.permutation(X.shape[1]) for _ in range(n_orders)]
+    result = ColumnOrderResult([], [], [], [], [])
     first_predictions = None
     for order in orders:
         Xo = X[:, order]
@@ -287,10 +381,12 @@ def column_order_experiment(n_orders: int = 4, n: int = 1000, n_train: int = 600
         cnn = table_cnn(seed, X.shape[1])
         acc_cnn = train_and_score(cnn, Xtr[:, None, :], ytr, Xte[:, None, :], yte,
                                   epochs=epochs, batch_size=batch_size, lr=lr, seed=seed)
-        result.orders.append([VOTER_COLUMNS[i] for i in order])
+        names = [VOTER_COLUMNS[i] for i in order]
+        result.orders.append(names)
         result.dense_accuracy.append(acc_dense)
         result.cnn_accuracy.append(acc_cnn)
         result.dense_same_predictions.append(bool(np.array_equal(predictions, first_predictions)))
+        result.reachable_pairs.append(pairs_within_reach(names))
     return result
 
 
@@ -446,27 +542,56 @@ def plot_connectivity(output_index, n_inputs=10, kernel_size=3):
     return fig
 
 
-def plot_accuracies(results, ax=None):
-    """Bar chart of the four accuracies of :func:`permutation_experiment`."""
+def plot_accuracies(accuracy, ax=None):
+    """Bar chart of test accuracies over seeds: the mean as a bar, the sd as an error bar and
+    every seed as a dot.
+
+    ``accuracy`` maps ``(model, version)`` to a list of scores, with model ``"dense"`` or
+    ``"cnn"`` and version ``"original"`` or ``"shuffled"``.
+    """
     if ax is None:
         fig, ax = plotting.subplots(height=2.6, width=5.0)
     else:
         fig = ax.figure
-    labels, values, colours = [], [], []
+    labels, colours, scores = [], [], []
     for model, colour in (("dense", "C3"), ("cnn", "C0")):
         for version in ("original", "shuffled"):
             labels.append(f"{'dense net' if model == 'dense' else 'CNN'}\n{version}")
-            values.append(results[model][version])
+            scores.append(np.asarray(accuracy[model, version], dtype=float))
             colours.append(colour if version == "original" else _lighter(colour))
-    bars = ax.bar(range(4), values, color=colours)
-    for bar, v in zip(bars, values, strict=True):
-        ax.text(bar.get_x() + bar.get_width() / 2, v + 0.005, f"{v:.3f}", ha="center",
-                va="bottom", fontsize=9)
+    means = [v.mean() for v in scores]
+    sds = [v.std(ddof=1) if v.size > 1 else 0.0 for v in scores]
+    ax.bar(range(4), means, yerr=sds, capsize=4, color=colours)
+    for i, v in enumerate(scores):
+        ax.plot(np.full(v.size, i) + np.linspace(-0.15, 0.15, v.size), v, "o", ms=3,
+                color="0.2")
+        ax.text(i, means[i] + sds[i] + 0.005, f"{means[i]:.3f}", ha="center", va="bottom",
+                fontsize=9)
     ax.set_xticks(range(4))
     ax.set_xticklabels(labels)
-    low = min(values)
+    low = min(float(v.min()) for v in scores)
     ax.set_ylim(max(0.0, low - 0.1), 1.0)
     ax.set_ylabel("test accuracy")
+    return fig
+
+
+def plot_column_orders(result: ColumnOrderResult, ax=None):
+    """CNN test accuracy against the number of interacting column pairs its filter can see,
+    one dot per column order; the dense net's accuracy (the same in every order) as a line."""
+    if ax is None:
+        fig, ax = plotting.subplots(height=2.6, width=5.0)
+    else:
+        fig = ax.figure
+    reach = np.asarray(result.reachable_pairs)
+    acc = np.asarray(result.cnn_accuracy)
+    jitter = np.linspace(-0.12, 0.12, len(acc))
+    ax.plot(reach[1:] + jitter[1:], acc[1:], "o", color="C0", ms=5, label="1D CNN, random order")
+    ax.plot(reach[:1], acc[:1], "D", color="C1", ms=7, label="1D CNN, listed order")
+    ax.axhline(result.dense_accuracy[0], color="C3", lw=1.5, label="dense net, every order")
+    ax.set_xticks(range(len(VOTER_INTERACTIONS) + 1))
+    ax.set_xlabel("interacting pairs within the filter's reach (3 columns)")
+    ax.set_ylabel("test accuracy")
+    ax.legend(fontsize=8, frameon=False, loc="lower right")
     return fig
 
 
