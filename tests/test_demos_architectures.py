@@ -176,6 +176,12 @@ def test_plots_return_figures():
     assert len(fig.axes) == 2
     fig = demo.plot_accuracies({"m": {"test": 0.9, "shifted": 0.5}})
     assert len(fig.axes[0].patches) == 2
+    fig = demo.plot_accuracies({"m": {"test": np.array([0.9, 0.8]), "shifted": [0.5, 0.6]}})
+    assert [p.get_height() for p in fig.axes[0].patches] == pytest.approx([0.85, 0.55])
+    fig = demo.plot_layer_moments({"a": np.array([1.0, 0.2, 0.04])})
+    assert len(fig.axes[0].lines) == 1
+    fig = demo.plot_degradation({"a": np.ones((3, 4))}, {"a": np.ones((3, 5))})
+    assert len(fig.axes) == 2 and len(fig.axes[1].lines[0].get_xdata()) == 5
     fig = demo.show_filters(np.ones((4, 1, 3, 3)), "f")
     assert len(fig.axes) == 4
 
