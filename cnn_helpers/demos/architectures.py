@@ -8,7 +8,7 @@ What lives here:
 * the digits comparison: a LeNet-style CNN, a dense net and logistic regression,
   on the test digits and on the same digits shifted by one pixel;
 * the learned filters and feature maps of the CNN;
-* a deep plain stack against the same stack with skip connections.
+* for the plain-against-residual experiment: per-layer gradient norms and the figures.
 """
 
 from __future__ import annotations
@@ -39,10 +39,7 @@ __all__ = [
     "stage_outputs",
     "draw_feature_maps",
     "mosaic",
-    "SkipConnection",
-    "deep_stack",
     "layer_gradient_norms",
-    "plot_residual_comparison",
     "plot_layer_moments",
     "plot_degradation",
 ]
@@ -392,39 +389,6 @@ def draw_feature_maps(model, image, stage, label=None):
 # Plain against residual
 # --------------------------------------------------------------------------
 
-class SkipConnection(nn.Module):
-    """``x + body(x)``: the body learns a correction to its input.
-
-    Backward, the gradient reaches ``x`` twice: straight through the sum, and
-    through the body; the two add up.
-    """
-
-    def __init__(self, body):
-        super().__init__()
-        self.body = body
-
-    def forward(self, x):
-        return x + self.body(x)
-
-    def backward(self, grad_out):
-        return grad_out + self.body.backward(grad_out)
-
-
-def deep_stack(depth, residual, width=32, seed=0):
-    """``depth`` hidden layers ``Linear(width, width) -> ReLU`` between a 64-pixel input and 10 scores.
-
-    With ``residual=True`` every hidden layer is wrapped in a :class:`SkipConnection`;
-    the parameters (and their initial values, for the same seed) are identical.
-    """
-    rng = np.random.default_rng(seed)
-    layers = [nn.Flatten(), nn.Linear(64, width, rng=rng), nn.ReLU()]
-    for _ in range(depth):
-        body = nn.Sequential(nn.Linear(width, width, rng=rng), nn.ReLU())
-        layers.append(SkipConnection(body) if residual else body)
-    layers.append(nn.Linear(width, 10, rng=rng))
-    return nn.Sequential(*layers)
-
-
 def layer_gradient_norms(model, X, y):
     """The norm of the loss gradient for the weight matrix of each dense layer, input first."""
     was_training = model.training
@@ -436,33 +400,6 @@ def layer_gradient_norms(model, X, y):
     model.zero_grad()
     model.train(was_training)
     return np.array(norms)
-
-
-def plot_residual_comparison(histories, norms):
-    """Training loss per epoch (left) and gradient norm per layer at initialisation (right).
-
-    ``histories`` and ``norms`` map a label to a ``training.History`` and to an
-    array of per-layer gradient norms.
-    """
-    fig, (left, right) = plotting.subplots(1, 2, height=3.0)
-    colours = {}
-    for label, history in histories.items():
-        epochs = np.arange(1, history.epochs + 1)
-        line, = left.plot(epochs, history.train_loss, "o-", ms=3, label=label)
-        colours[label] = line.get_color()
-    left.set_xlabel("epoch")
-    left.set_ylabel("training loss")
-    left.axhline(np.log(10), color="grey", lw=0.8, ls=":")
-    left.text(1, np.log(10) + 0.05, "chance, ln 10", fontsize=7, color="grey")
-    left.legend(fontsize=8)
-    for label, g in norms.items():
-        right.semilogy(np.arange(1, len(g) + 1), g, "o-", ms=3, label=label,
-                       color=colours.get(label))
-    right.set_xlabel("dense layer (1 = next to the input)")
-    right.set_ylabel("gradient norm at initialisation")
-    right.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
 
 
 def plot_layer_moments(moments):
