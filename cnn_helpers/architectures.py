@@ -15,18 +15,24 @@ layers and reports, for every layer, its output shape, its number of
 parameters, its multiply-accumulates (MACs) and the receptive field and jump
 (the distance in input pixels between neighbouring outputs) of its outputs.
 
-The five reference networks are available by name (:data:`NETWORKS`):
+The reference networks are available by name (:data:`NETWORKS`):
 
-=============  ============  ==========================================================
-name           parameters    where the published count comes from
-=============  ============  ==========================================================
-``lenet5``         61,706    LeNet-5's layer sizes (LeCun et al., 1998) with every
-                             layer fully connected, the version most courses build
-``alexnet``    61,100,840    torchvision's ``AlexNet_Weights.IMAGENET1K_V1`` table
-``vgg16``     138,357,544    torchvision's ``VGG16_Weights.IMAGENET1K_V1`` table
-``resnet18``   11,689,512    torchvision's ``ResNet18_Weights.IMAGENET1K_V1`` table
-``resnet50``   25,557,032    torchvision's ``ResNet50_Weights.IMAGENET1K_V1`` table
-=============  ============  ==========================================================
+===================  ============  ====================================================
+name                 parameters    where the reference count comes from
+===================  ============  ====================================================
+``lenet5``               61,706    a hand count of LeNet-5's layer sizes (LeCun et al.,
+                                   1998) with every layer fully connected, the version
+                                   most courses build; the paper's network has 60,000
+``alexnet``          61,100,840    torchvision's ``AlexNet_Weights.IMAGENET1K_V1`` table
+``vgg16``           138,357,544    torchvision's ``VGG16_Weights.IMAGENET1K_V1`` table
+``googlenet``         6,624,904    torchvision's ``GoogLeNet_Weights`` table (without
+                                   the auxiliary classifiers)
+``resnet18``         11,689,512    torchvision's ``ResNet18_Weights.IMAGENET1K_V1`` table
+``resnet50``         25,557,032    torchvision's ``ResNet50_Weights.IMAGENET1K_V1`` table
+``mobilenet_v2``      3,504,872    torchvision's ``MobileNet_V2_Weights`` table
+``efficientnet_b0``   5,288,548    torchvision's ``EfficientNet_B0_Weights`` table
+``convnext_tiny``    28,589,128    torchvision's ``ConvNeXt_Tiny_Weights`` table
+===================  ============  ====================================================
 
 Counting conventions, the same as ``sum(p.numel() for p in model.parameters())``
 in PyTorch: weights and biases count, and so do BatchNorm's scale and shift
@@ -54,9 +60,19 @@ __all__ = [
     "Flatten",
     "Linear",
     "Dropout",
+    "ReLU6",
+    "SiLU",
+    "GELU",
+    "LayerNorm2d",
+    "LayerScale",
+    "SqueezeExcite",
+    "Concat",
     "Residual",
     "BasicBlock",
     "Bottleneck",
+    "Inception",
+    "InvertedResidual",
+    "ConvNeXtBlock",
     "Row",
     "Table",
     "NETWORKS",
@@ -64,6 +80,7 @@ __all__ = [
     "PUBLISHED_GMACS",
     "summarize",
     "count_parameters",
+    "count_activations",
     "receptive_field",
     "spec",
     "input_shape",
@@ -72,6 +89,10 @@ __all__ = [
     "vgg16",
     "resnet18",
     "resnet50",
+    "googlenet",
+    "mobilenet_v2",
+    "efficientnet_b0",
+    "convnext_tiny",
 ]
 
 
@@ -97,7 +118,12 @@ def _out_size(n, k, s, p, ceil_mode=False):
 
 @dataclass(frozen=True)
 class Conv2d:
-    """A 2D convolution: ``out_channels`` filters of ``in_channels x k x k``."""
+    """A 2D convolution: ``out_channels`` filters of ``(in_channels / groups) x k x k``.
+
+    With ``groups=g`` the channels are split into ``g`` groups and each filter
+    sees only its own group's ``in_channels / g`` channels, as in torch;
+    ``groups=in_channels`` is a *depthwise* convolution (one filter per channel).
+    """
 
     in_channels: int
     out_channels: int
@@ -105,10 +131,17 @@ class Conv2d:
     stride: int | tuple[int, int] = 1
     padding: int | tuple[int, int] = 0
     bias: bool = True
+    groups: int = 1
+
+    def __post_init__(self):
+        if self.groups < 1 or self.in_channels % self.groups or self.out_channels % self.groups:
+            raise ValueError(f"groups={self.groups} must divide in_channels={self.in_channels} "
+                             f"and out_channels={self.out_channels}")
 
     def params(self):
         kh, kw = _pair(self.kernel_size)
-        return self.out_channels * self.in_channels * kh * kw + (self.out_channels if self.bias else 0)
+        per_filter = self.in_channels // self.groups * kh * kw
+        return self.out_channels * per_filter + (self.out_channels if self.bias else 0)
 
 
 @dataclass(frozen=True)
@@ -177,6 +210,68 @@ class Dropout:
     """Dropout; no parameters, no change of shape."""
 
     p: float = 0.5
+
+
+@dataclass(frozen=True)
+class ReLU6:
+    """``min(max(0, x), 6)``, MobileNet's activation; no parameters."""
+
+
+@dataclass(frozen=True)
+class SiLU:
+    """``x * sigmoid(x)`` (also called swish), EfficientNet's activation; no parameters."""
+
+
+@dataclass(frozen=True)
+class GELU:
+    """``x * Phi(x)``, the activation of transformers and ConvNeXt; no parameters."""
+
+
+@dataclass(frozen=True)
+class LayerNorm2d:
+    """Normalise the channels of each position of one example, then scale and shift.
+
+    Unlike batch normalisation it uses no batch statistics; it learns a
+    scale and a shift per channel (2 parameters each).
+    """
+
+    num_features: int
+
+
+@dataclass(frozen=True)
+class LayerScale:
+    """Multiply each channel by a learned factor (ConvNeXt); 1 parameter per channel."""
+
+    num_features: int
+
+
+@dataclass(frozen=True)
+class SqueezeExcite:
+    """Squeeze-and-excitation (Hu et al., 2018): re-weight channels by a learned gate.
+
+    Global average pooling squeezes each of the ``channels`` maps to one
+    number; a 1x1 convolution to ``squeeze`` channels, an activation, a 1x1
+    convolution back and a sigmoid give one weight per channel, which
+    multiplies its map. Both 1x1 convolutions have biases, as in torchvision.
+    """
+
+    channels: int
+    squeeze: int
+
+    def params(self):
+        return 2 * self.channels * self.squeeze + self.squeeze + self.channels
+
+
+@dataclass(frozen=True)
+class Concat:
+    """Parallel ``branches`` (lists of layer specs) on the same input, outputs
+    concatenated along the channels: GoogLeNet's Inception module."""
+
+    branches: tuple
+    name: str = "Concat"
+
+    def __post_init__(self):
+        object.__setattr__(self, "branches", tuple(tuple(b) for b in self.branches))
 
 
 @dataclass(frozen=True)
@@ -286,6 +381,10 @@ def _describe(layer):
     if isinstance(layer, Conv2d):
         k = _pair(layer.kernel_size)
         text = f"conv {k[0]}x{k[1]}, {layer.out_channels}"
+        if layer.groups == layer.in_channels > 1:
+            text = f"depthwise conv {k[0]}x{k[1]}, {layer.out_channels}"
+        elif layer.groups > 1:
+            text += f", {layer.groups} groups"
         if _pair(layer.stride) != (1, 1):
             text += f", stride {layer.stride}"
         if _pair(layer.padding) != (0, 0):
@@ -308,7 +407,13 @@ def _describe(layer):
         return f"dense {layer.in_features} -> {layer.out_features}"
     if isinstance(layer, Dropout):
         return f"dropout {layer.p:g}"
-    if isinstance(layer, Residual):
+    if isinstance(layer, LayerNorm2d):
+        return "layer norm"
+    if isinstance(layer, LayerScale):
+        return "layer scale"
+    if isinstance(layer, SqueezeExcite):
+        return f"squeeze-excite {layer.channels} -> {layer.squeeze} -> {layer.channels}"
+    if isinstance(layer, Residual | Concat):
         return layer.name
     return type(layer).__name__
 
@@ -349,7 +454,7 @@ def _step(state, layer):
         shape, rf, jump = _window_layer(state, layer, k, _pair(layer.stride), _pair(layer.padding))
         shape = (layer.out_channels, shape[1], shape[2])
         # one multiply-add per weight, at every output position
-        macs = math.prod(shape) * layer.in_channels * k[0] * k[1]
+        macs = math.prod(shape) * (layer.in_channels // layer.groups) * k[0] * k[1]
         return _State(shape, rf, jump), layer.params(), macs
     if isinstance(layer, MaxPool2d | AvgPool2d):
         k = _pair(layer.kernel_size)
@@ -370,7 +475,20 @@ def _step(state, layer):
         if c != layer.num_features:
             raise ValueError(f"BatchNorm2d({layer.num_features}) after an output of shape {state.shape}")
         return _State(state.shape, state.rf, state.jump), 2 * layer.num_features, 0
-    if isinstance(layer, ReLU | Tanh | Dropout):
+    if isinstance(layer, LayerNorm2d | LayerScale):
+        c, _, _ = _spatial(state, layer)
+        if c != layer.num_features:
+            raise ValueError(f"{type(layer).__name__}({layer.num_features}) after an output of "
+                             f"shape {state.shape}")
+        per_channel = 2 if isinstance(layer, LayerNorm2d) else 1
+        return _State(state.shape, state.rf, state.jump), per_channel * c, 0
+    if isinstance(layer, SqueezeExcite):
+        c, _, _ = _spatial(state, layer)
+        if c != layer.channels:
+            raise ValueError(f"{_describe(layer)} after an output of shape {state.shape}")
+        # two 1x1 convolutions on a 1x1 map; the gate depends on the whole image
+        return _State(state.shape, state.rf, state.jump), layer.params(), 2 * c * layer.squeeze
+    if isinstance(layer, ReLU | ReLU6 | SiLU | GELU | Tanh | Dropout):
         return _State(state.shape, state.rf, state.jump), 0, 0
     if isinstance(layer, Flatten):
         return _State((math.prod(state.shape),), state.rf, state.jump), 0, 0
@@ -402,6 +520,24 @@ def _walk(layers, state, prefix, depth, rows, expand):
             # The sum sees what either path sees: the main path is the wider one.
             rf = None if main_state.rf is None or short_state.rf is None else max(main_state.rf, short_state.rf)
             new = _State(main_state.shape, rf, main_state.jump)
+            rows.append(Row(name, layer, new.shape, params, macs, new.rf, new.jump, depth))
+            if expand:
+                rows.extend(inner)
+        elif isinstance(layer, Concat):
+            inner = [] if expand else None
+            ends, params, macs = [], 0, 0
+            for b, branch in enumerate(layer.branches):
+                end, p, m = _walk_all(branch, state, f"{name}.{b}.", depth + 1, inner, expand)
+                ends.append(end)
+                params, macs = params + p, macs + m
+            grids = {end.shape[1:] for end in ends}
+            if len(grids) != 1:
+                raise ValueError(f"{name} ({layer.name}): the branches give grids "
+                                 f"{sorted(grids)}; they must match to concatenate")
+            shape = (sum(end.shape[0] for end in ends), *ends[0].shape[1:])
+            rfs = [end.rf for end in ends]
+            rf = None if None in rfs else max(rfs)
+            new = _State(shape, rf, ends[0].jump)
             rows.append(Row(name, layer, new.shape, params, macs, new.rf, new.jump, depth))
             if expand:
                 rows.extend(inner)
@@ -561,12 +697,32 @@ def count_parameters(network, input_shape=None):
     """The number of learned parameters of a network.
 
     ``network`` is a name from :data:`NETWORKS` (``'lenet5'``, ``'alexnet'``,
-    ``'vgg16'``, ``'resnet18'``, ``'resnet50'``) or a list of layer specs,
+    ``'vgg16'``, ``'googlenet'``, ``'resnet18'``, ``'resnet50'``, ``'mobilenet_v2'``,
+    ``'efficientnet_b0'``, ``'convnext_tiny'``) or a list of layer specs,
     in which case ``input_shape`` ``(C, H, W)`` is needed to follow the shapes.
     For the named networks the result equals the published counts in
     :data:`PUBLISHED_PARAMETERS` (the tests check it).
     """
     return summarize(network, input_shape).total_params
+
+
+_IN_PLACE = (ReLU, ReLU6, SiLU, GELU, Tanh, Dropout, Flatten)
+
+
+def count_activations(network, input_shape=None):
+    """The number of values a forward pass produces for one image (CS231n's "memory").
+
+    Counts the input and the output of every layer that computes new values:
+    convolutions, pooling, normalisation, dense layers, squeeze-excite gates
+    and layer scales, and the sum at the end of every residual block.
+    Activations, dropout and flattening are left out, because frameworks can
+    apply them in place. Training keeps most of these values for the backward
+    pass, so per image they cost memory next to the parameters, which are
+    stored once; multiply by 4 for bytes in float32.
+    """
+    table = summarize(network, input_shape, expand=True)
+    leaves = [r for r in table.rows if not isinstance(r.layer, (Concat, *_IN_PLACE))]
+    return math.prod(table.input_shape) + sum(math.prod(r.shape) for r in leaves)
 
 
 def receptive_field(layers):
@@ -689,12 +845,150 @@ def resnet50(num_classes=1000):
     return layers + [AdaptiveAvgPool2d(1), Flatten(), Linear(2048, num_classes)]
 
 
+def _conv_bn(in_channels, out_channels, kernel_size, stride=1, groups=1, act=ReLU):
+    """Convolution without bias, batch normalisation, activation (torchvision's
+    ``Conv2dNormActivation`` and GoogLeNet's ``BasicConv2d``); padding keeps the grid."""
+    layers = [Conv2d(in_channels, out_channels, kernel_size, stride, (kernel_size - 1) // 2,
+                     bias=False, groups=groups),
+              BatchNorm2d(out_channels)]
+    return layers + ([act()] if act is not None else [])
+
+
+def Inception(in_channels, ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj):  # noqa: N802
+    """GoogLeNet's Inception module: four parallel branches, concatenated.
+
+    1x1; 1x1 then 3x3; 1x1 then a larger kernel; 3x3 max pooling then 1x1.
+    The 1x1 convolutions in front of the 3x3 and larger kernels reduce the
+    channels first, which is where the module saves its parameters. As in
+    torchvision (whose weights were ported with this quirk), the "5x5" branch
+    uses a 3x3 kernel; every convolution is followed by BatchNorm and ReLU.
+    """
+    return Concat((
+        _conv_bn(in_channels, ch1x1, 1),
+        _conv_bn(in_channels, ch3x3red, 1) + _conv_bn(ch3x3red, ch3x3, 3),
+        _conv_bn(in_channels, ch5x5red, 1) + _conv_bn(ch5x5red, ch5x5, 3),
+        [MaxPool2d(3, 1, 1, ceil_mode=True)] + _conv_bn(in_channels, pool_proj, 1),
+    ), name="Inception")
+
+
+GOOGLENET_INCEPTIONS = {
+    "3a": (192, 64, 96, 128, 16, 32, 32), "3b": (256, 128, 128, 192, 32, 96, 64),
+    "4a": (480, 192, 96, 208, 16, 48, 64), "4b": (512, 160, 112, 224, 24, 64, 64),
+    "4c": (512, 128, 128, 256, 24, 64, 64), "4d": (512, 112, 144, 288, 32, 64, 64),
+    "4e": (528, 256, 160, 320, 32, 128, 128), "5a": (832, 256, 160, 320, 32, 128, 128),
+    "5b": (832, 384, 192, 384, 48, 128, 128),
+}
+
+
+def googlenet(num_classes=1000):
+    """GoogLeNet (Szegedy et al., 2015) as in torchvision, without the two
+    auxiliary classifiers (used only in training): 6,624,904 parameters."""
+    inc = {k: Inception(*v) for k, v in GOOGLENET_INCEPTIONS.items()}
+    return [
+        *_conv_bn(3, 64, 7, 2), MaxPool2d(3, 2, ceil_mode=True),
+        *_conv_bn(64, 64, 1), *_conv_bn(64, 192, 3), MaxPool2d(3, 2, ceil_mode=True),
+        inc["3a"], inc["3b"], MaxPool2d(3, 2, ceil_mode=True),
+        inc["4a"], inc["4b"], inc["4c"], inc["4d"], inc["4e"], MaxPool2d(2, 2, ceil_mode=True),
+        inc["5a"], inc["5b"],
+        AdaptiveAvgPool2d(1), Flatten(), Dropout(0.2), Linear(1024, num_classes),
+    ]
+
+
+def InvertedResidual(in_channels, out_channels, stride, expand_ratio, kernel_size=3,  # noqa: N802
+                     act=ReLU6, se_squeeze=None):
+    """MobileNetV2's block (and, with ``act=SiLU`` and a squeeze-excite, EfficientNet's MBConv).
+
+    A 1x1 convolution expands the channels ``expand_ratio`` times, a
+    *depthwise* ``kernel_size`` convolution filters each channel on its own,
+    and a 1x1 convolution projects back down, without an activation (the
+    "linear bottleneck"). The input is added when the shape is unchanged.
+    """
+    hidden = in_channels * expand_ratio
+    main = []
+    if expand_ratio != 1:
+        main += _conv_bn(in_channels, hidden, 1, act=act)
+    main += _conv_bn(hidden, hidden, kernel_size, stride, groups=hidden, act=act)
+    if se_squeeze is not None:
+        main.append(SqueezeExcite(hidden, se_squeeze))
+    main += _conv_bn(hidden, out_channels, 1, act=None)
+    name = "MBConv" if se_squeeze is not None else "InvertedResidual"
+    if stride == 1 and in_channels == out_channels:
+        return [Residual(main, relu_after=False, name=name)]
+    return main
+
+
+MOBILENET_V2_SETTING = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
+                        (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1))
+"""MobileNetV2's stages: expansion t, output channels c, blocks n, first stride s."""
+
+
+def mobilenet_v2(num_classes=1000):
+    """MobileNetV2 (Sandler et al., 2018) as in torchvision: 3,504,872 parameters."""
+    layers, channels = _conv_bn(3, 32, 3, 2, act=ReLU6), 32
+    for t, c, n, s in MOBILENET_V2_SETTING:
+        for i in range(n):
+            layers += InvertedResidual(channels, c, s if i == 0 else 1, t)
+            channels = c
+    return layers + [*_conv_bn(channels, 1280, 1, act=ReLU6), AdaptiveAvgPool2d(1), Flatten(),
+                     Dropout(0.2), Linear(1280, num_classes)]
+
+
+EFFICIENTNET_B0_SETTING = ((1, 3, 1, 32, 16, 1), (6, 3, 2, 16, 24, 2), (6, 5, 2, 24, 40, 2),
+                           (6, 3, 2, 40, 80, 3), (6, 5, 1, 80, 112, 3), (6, 5, 2, 112, 192, 4),
+                           (6, 3, 1, 192, 320, 1))
+"""EfficientNet-B0's stages: expansion, kernel, first stride, channels in and out, blocks."""
+
+
+def efficientnet_b0(num_classes=1000):
+    """EfficientNet-B0 (Tan and Le, 2019) as in torchvision: 5,288,548 parameters.
+
+    MobileNetV2's blocks with SiLU, squeeze-and-excitation (squeezing to a
+    quarter of the block's *input* channels) and some 5x5 depthwise kernels.
+    """
+    layers = _conv_bn(3, 32, 3, 2, act=SiLU)
+    for expand, k, stride, c_in, c_out, n in EFFICIENTNET_B0_SETTING:
+        for i in range(n):
+            block_in = c_in if i == 0 else c_out
+            layers += InvertedResidual(block_in, c_out, stride if i == 0 else 1, expand, k,
+                                       act=SiLU, se_squeeze=max(1, block_in // 4))
+    return layers + [*_conv_bn(320, 1280, 1, act=SiLU), AdaptiveAvgPool2d(1), Flatten(),
+                     Dropout(0.2), Linear(1280, num_classes)]
+
+
+def ConvNeXtBlock(channels):  # noqa: N802
+    """ConvNeXt's block: depthwise 7x7, layer norm, 1x1 up to 4x, GELU, 1x1 down,
+    layer scale, plus the input (the transformer's MLP block in convolutions)."""
+    main = (Conv2d(channels, channels, 7, padding=3, groups=channels), LayerNorm2d(channels),
+            Conv2d(channels, 4 * channels, 1), GELU(), Conv2d(4 * channels, channels, 1),
+            LayerScale(channels))
+    return Residual(main, relu_after=False, name="ConvNeXtBlock")
+
+
+def convnext_tiny(num_classes=1000):
+    """ConvNeXt-T (Liu et al., 2022) as in torchvision: 28,589,128 parameters.
+
+    A 4x4 stride-4 "patchify" stem, four stages of 3, 3, 9 and 3 blocks with
+    96, 192, 384 and 768 channels, each later stage entered through layer
+    norm and a 2x2 stride-2 convolution; global average pooling, layer norm
+    and one dense layer. (torchvision's ``Linear`` layers inside the block act
+    on each position, which is what a 1x1 convolution computes.)
+    """
+    widths, depths = (96, 192, 384, 768), (3, 3, 9, 3)
+    layers = [Conv2d(3, 96, 4, 4), LayerNorm2d(96)]
+    for stage, (width, depth) in enumerate(zip(widths, depths, strict=True)):
+        if stage > 0:
+            layers += [LayerNorm2d(widths[stage - 1]), Conv2d(widths[stage - 1], width, 2, 2)]
+        layers += [ConvNeXtBlock(width) for _ in range(depth)]
+    return layers + [AdaptiveAvgPool2d(1), LayerNorm2d(768), Flatten(), Linear(768, num_classes)]
+
+
 _TORCHVISION = "torchvision model documentation, {}_Weights.IMAGENET1K_V1 (num_params)"
 
 NETWORKS = {
     "lenet5": dict(build=lenet5, input_shape=(1, 32, 32), title="LeNet-5", year=1998,
                    published=61_706,
-                   source="LeCun et al. (1998), layer sizes of LeNet-5, every layer fully connected"),
+                   source="hand count of LeNet-5's layer sizes (LeCun et al., 1998), every layer "
+                          "fully connected; the paper's own network has 60,000 parameters"),
     "alexnet": dict(build=alexnet, input_shape=(3, 224, 224), title="AlexNet", year=2012,
                     published=61_100_840, gmacs=0.71, source=_TORCHVISION.format("AlexNet")),
     "vgg16": dict(build=vgg16, input_shape=(3, 224, 224), title="VGG-16", year=2014,
@@ -703,6 +997,17 @@ NETWORKS = {
                      published=11_689_512, gmacs=1.81, source=_TORCHVISION.format("ResNet18")),
     "resnet50": dict(build=resnet50, input_shape=(3, 224, 224), title="ResNet-50", year=2015,
                      published=25_557_032, gmacs=4.09, source=_TORCHVISION.format("ResNet50")),
+    "googlenet": dict(build=googlenet, input_shape=(3, 224, 224), title="GoogLeNet", year=2014,
+                      published=6_624_904, gmacs=1.50, source=_TORCHVISION.format("GoogLeNet")),
+    "mobilenet_v2": dict(build=mobilenet_v2, input_shape=(3, 224, 224), title="MobileNetV2",
+                         year=2018, published=3_504_872, gmacs=0.30,
+                         source=_TORCHVISION.format("MobileNet_V2")),
+    "efficientnet_b0": dict(build=efficientnet_b0, input_shape=(3, 224, 224),
+                            title="EfficientNet-B0", year=2019, published=5_288_548, gmacs=0.39,
+                            source=_TORCHVISION.format("EfficientNet_B0")),
+    "convnext_tiny": dict(build=convnext_tiny, input_shape=(3, 224, 224), title="ConvNeXt-T",
+                          year=2022, published=28_589_128, gmacs=4.46,
+                          source=_TORCHVISION.format("ConvNeXt_Tiny")),
 }
 """The reference networks: builder, input shape, published parameter count and its source.
 

@@ -17,6 +17,7 @@ import numpy as np
 
 __all__ = [
     "DataSplit",
+    "TrainValTestSplit",
     "Signal",
     "SHAPE_CLASSES",
     "MNIST_FILES",
@@ -33,6 +34,13 @@ __all__ = [
 DataSplit = namedtuple("DataSplit", ["X_train", "y_train", "X_test", "y_test"])
 DataSplit.__doc__ = "A train/test split: images ``(N, C, H, W)`` float32 and int64 labels."
 
+TrainValTestSplit = namedtuple(
+    "TrainValTestSplit", ["X_train", "y_train", "X_val", "y_val", "X_test", "y_test"]
+)
+TrainValTestSplit.__doc__ = (
+    "A train/validation/test split: images ``(N, C, H, W)`` float32 and int64 labels."
+)
+
 Signal = namedtuple("Signal", ["t", "values"])
 Signal.__doc__ = "A sampled signal: times ``t`` of shape ``(L,)`` and ``values`` of shape ``(C, L)``."
 
@@ -41,17 +49,27 @@ Signal.__doc__ = "A sampled signal: times ``t`` of shape ``(L,)`` and ``values``
 # scikit-learn's 8x8 digits
 # --------------------------------------------------------------------------
 
-def load_digits(test_size=0.25, seed=0):
+def load_digits(test_size=0.25, seed=0, val_size=None):
     """The 1,797 handwritten 8x8 digits bundled with scikit-learn.
+
+    scikit-learn's copy is the test part of the UCI "optdigits" data, written
+    by 13 people; no writer labels come with it, so every split here is by
+    image, and the same writers appear on every side of it.
 
     Args:
         test_size: fraction of the images held out for testing.
         seed: seed of the stratified split; the same seed gives the same split.
+        val_size: ``None`` (the default) for a train/test split. A fraction
+            of *all* images, e.g. ``0.15``, carves a validation set out of
+            the training part; the test part stays exactly the one returned
+            without ``val_size``, so a test score means the same either way.
 
     Returns:
-        ``DataSplit(X_train, y_train, X_test, y_test)`` with images of shape
-        ``(N, 1, 8, 8)``, float32 in ``[0, 1]``, and labels int64 in ``0..9``.
-        Every class keeps its share of the images on both sides of the split.
+        ``DataSplit(X_train, y_train, X_test, y_test)``, or with ``val_size``
+        ``TrainValTestSplit(X_train, y_train, X_val, y_val, X_test, y_test)``,
+        with images of shape ``(N, 1, 8, 8)``, float32 in ``[0, 1]``, and
+        labels int64 in ``0..9``. Every class keeps its share of the images
+        in every part.
     """
     from sklearn.datasets import load_digits as _sk_load_digits
     from sklearn.model_selection import train_test_split
@@ -63,7 +81,17 @@ def load_digits(test_size=0.25, seed=0):
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=test_size, random_state=seed, stratify=y
     )
-    return DataSplit(X_train, y_train, X_test, y_test)
+    if val_size is None:
+        return DataSplit(X_train, y_train, X_test, y_test)
+    if not 0 < val_size < 1 - test_size:
+        raise ValueError(
+            f"val_size must be in (0, 1 - test_size) = (0, {1 - test_size:g}), got {val_size}"
+        )
+    n_val = int(round(val_size * len(X)))
+    X_train, X_val, y_train, y_val = train_test_split(
+        X_train, y_train, test_size=n_val, random_state=seed, stratify=y_train
+    )
+    return TrainValTestSplit(X_train, y_train, X_val, y_val, X_test, y_test)
 
 
 # --------------------------------------------------------------------------

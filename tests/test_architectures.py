@@ -8,16 +8,22 @@ from cnn_helpers import architectures as A
 from cnn_helpers.checks import Conv, Linear
 
 # The published numbers, typed in again here from their sources (not read from the module):
-# LeCun et al. (1998) for LeNet-5's layer sizes; torchvision's model documentation
-# (num_params and GFLOPS of the IMAGENET1K_V1 weights) for the other four.
+# LeCun et al. (1998) for LeNet-5's layer sizes (the fully connected variant); torchvision's
+# model documentation (num_params and GFLOPS of the IMAGENET1K_V1 weights) for the others.
 PUBLISHED = {
     "lenet5": 61_706,
     "alexnet": 61_100_840,
     "vgg16": 138_357_544,
     "resnet18": 11_689_512,
     "resnet50": 25_557_032,
+    "googlenet": 6_624_904,
+    "mobilenet_v2": 3_504_872,
+    "efficientnet_b0": 5_288_548,
+    "convnext_tiny": 28_589_128,
 }
-TORCHVISION_GFLOPS = {"alexnet": 0.71, "vgg16": 15.47, "resnet18": 1.81, "resnet50": 4.09}
+TORCHVISION_GFLOPS = {"alexnet": 0.71, "vgg16": 15.47, "resnet18": 1.81, "resnet50": 4.09,
+                      "googlenet": 1.50, "mobilenet_v2": 0.30, "efficientnet_b0": 0.39,
+                      "convnext_tiny": 4.46}
 
 
 @pytest.mark.parametrize("name", sorted(PUBLISHED))
@@ -180,7 +186,7 @@ def test_mistakes_are_explained():
     with pytest.raises(ValueError, match="must match"):
         A.summarize([A.Residual([A.Conv2d(1, 2, 3, padding=1)])], (1, 8, 8))
     with pytest.raises(ValueError, match="unknown network"):
-        A.count_parameters("googlenet")
+        A.count_parameters("resnet1000")
     with pytest.raises(TypeError, match="unknown layer"):
         A.summarize(["conv"], (1, 8, 8))
 
@@ -214,3 +220,57 @@ def test_specs_are_fresh_lists_and_inputs_known():
     assert A.input_shape("lenet5") == (1, 32, 32)
     with pytest.raises(ValueError):
         A.spec("nope")
+
+
+def test_grouped_and_depthwise_convolutions_count_like_torch():
+    # torch: Conv2d(64, 128, 3, groups=4).weight has shape (128, 16, 3, 3)
+    assert A.Conv2d(64, 128, 3, groups=4).params() == 128 * 16 * 9 + 128
+    depthwise = A.Conv2d(32, 32, 3, padding=1, groups=32, bias=False)
+    pointwise = A.Conv2d(32, 64, 1, bias=False)
+    table = A.summarize([depthwise, pointwise], (32, 10, 10))
+    assert table.total_params == 9 * 32 + 32 * 64  # k^2 C + C C_out, not k^2 C C_out
+    assert table.total_macs == 10 * 10 * (32 * 9 + 64 * 32)
+    assert "depthwise" in str(table)
+    with pytest.raises(ValueError, match="groups"):
+        A.Conv2d(30, 64, 3, groups=4)
+
+
+def test_inception_module_concatenates_its_branches():
+    module = A.Inception(192, 64, 96, 128, 16, 32, 32)  # GoogLeNet's 3a
+    table = A.summarize([module], (192, 28, 28), expand=True)
+    assert table.output_shape == (64 + 128 + 32 + 32, 28, 28)
+    by_hand = ((192 * 64 + 2 * 64) + (192 * 96 + 2 * 96) + (96 * 9 * 128 + 2 * 128)
+               + (192 * 16 + 2 * 16) + (16 * 9 * 32 + 2 * 32) + (192 * 32 + 2 * 32))
+    assert table.total_params == by_hand
+    with pytest.raises(ValueError, match="must match to concatenate"):
+        A.summarize([A.Concat(([A.Conv2d(1, 2, 3)], [A.Conv2d(1, 2, 1)]))], (1, 8, 8))
+
+
+def test_inverted_residual_and_mbconv_blocks():
+    block = A.InvertedResidual(24, 24, 1, 6)  # MobileNetV2, keeps the shape: a residual
+    assert len(block) == 1 and isinstance(block[0], A.Residual)
+    hidden = 24 * 6
+    by_hand = (24 * hidden + 2 * hidden) + (9 * hidden + 2 * hidden) + (hidden * 24 + 2 * 24)
+    assert A.count_parameters(block, (24, 56, 56)) == by_hand
+    strided = A.InvertedResidual(16, 24, 2, 6)  # changes the shape: no shortcut
+    assert not any(isinstance(layer, A.Residual) for layer in strided)
+    assert A.summarize(strided, (16, 112, 112)).output_shape == (24, 56, 56)
+    se = A.SqueezeExcite(96, 4)
+    assert se.params() == 96 * 4 + 4 + 4 * 96 + 96
+
+
+def test_convnext_block_counts_layer_scale_and_layer_norm():
+    block = A.ConvNeXtBlock(96)
+    by_hand = (96 * 49 + 96) + 2 * 96 + (96 * 384 + 384) + (384 * 96 + 96) + 96
+    assert A.count_parameters([block], (96, 56, 56)) == by_hand
+
+
+def test_activation_count_of_vgg16_sums_its_layer_outputs():
+    # input, 13 convolutions, 5 poolings and 3 dense layers (ReLU and dropout in place)
+    convs = [64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512]
+    sides = [224, 224, 112, 112, 56, 56, 56, 28, 28, 28, 14, 14, 14]
+    pools = [64 * 112**2, 128 * 56**2, 256 * 28**2, 512 * 14**2, 512 * 7**2]
+    adaptive = 512 * 7 * 7  # torchvision's AdaptiveAvgPool2d(7), an identity at 224x224
+    by_hand = (3 * 224 * 224 + sum(c * s * s for c, s in zip(convs, sides, strict=True))
+               + sum(pools) + adaptive + 4096 + 4096 + 1000)
+    assert A.count_activations("vgg16") == by_hand

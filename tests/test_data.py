@@ -45,6 +45,35 @@ def test_digits_split_is_stratified_and_deterministic():
     assert len(small.X_test) == 180
 
 
+def test_digits_validation_split_leaves_the_test_part_unchanged():
+    plain = load_digits()
+    split = load_digits(val_size=0.15)
+    assert split._fields == ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test")
+    np.testing.assert_array_equal(split.X_test, plain.X_test)
+    np.testing.assert_array_equal(split.y_test, plain.y_test)
+    assert len(split.X_val) == round(0.15 * 1797) == 270
+    assert len(split.X_train) + len(split.X_val) == len(plain.X_train)
+    # The validation images are training images set aside, none of them twice.
+    def rows(X, y):
+        return {x.tobytes() + bytes([label]) for x, label in zip(X, y, strict=True)}
+
+    val_rows = rows(split.X_val, split.y_val)
+    plain_rows = rows(plain.X_train, plain.y_train)
+    assert val_rows <= plain_rows
+    assert rows(split.X_train, split.y_train) | val_rows == plain_rows
+    # Stratified: every class keeps its share of the validation part, to within one image.
+    labels = np.concatenate([plain.y_train, plain.y_test])
+    assert np.all(np.abs(np.bincount(split.y_val) - np.bincount(labels) * 270 / 1797) <= 1.5)
+    again = load_digits(val_size=0.15)
+    np.testing.assert_array_equal(again.X_val, split.X_val)
+
+
+@pytest.mark.parametrize("val_size", [0.0, 0.75, 1.2, -0.1])
+def test_digits_validation_size_out_of_range_is_refused(val_size):
+    with pytest.raises(ValueError, match="val_size"):
+        load_digits(val_size=val_size)
+
+
 # --------------------------------------------------------------------------
 # Shapes
 # --------------------------------------------------------------------------

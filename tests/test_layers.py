@@ -23,6 +23,8 @@ from cnn_helpers.nn import (
     kaiming_uniform,
     manual_seed,
 )
+from cnn_helpers.nn.batchnorm import BatchNorm1d
+from cnn_helpers.nn.init import kaiming_normal
 from cnn_helpers.optim import SGD
 
 
@@ -139,6 +141,17 @@ def test_batchnorm_gradients(training):
     check_layer_gradients(layer, randn(4, 3, 3, 3))
 
 
+@pytest.mark.parametrize("training", [True, False])
+def test_batchnorm1d_gradients(training):
+    layer = BatchNorm1d(3)
+    layer.running_mean[:] = [0.1, -0.2, 0.3]
+    layer.running_var[:] = [0.5, 2.0, 1.5]
+    layer.weight.data[:] = [1.5, -0.5, 0.8]
+    layer.bias.data[:] = [0.1, 0.2, -0.3]
+    layer.train(training)
+    check_layer_gradients(layer, randn(6, 3))
+
+
 @pytest.mark.parametrize("in_ch, out_ch, stride", [(3, 3, 1), (2, 3, 2)])
 def test_residual_block_gradients(in_ch, out_ch, stride):
     block = ResidualBlock(in_ch, out_ch, stride=stride, rng=0)
@@ -197,6 +210,20 @@ def test_kaiming_uniform_bound_and_dtype():
     assert w.dtype == np.float64 and np.abs(w).max() <= 0.25
 
 
+def test_kaiming_normal_spread_and_the_variance_factor_of_a_relu_layer():
+    w = kaiming_normal((400, 400), fan_in=400, rng=0, dtype=np.float64)
+    assert w.dtype == np.float64 and abs(w.std() - np.sqrt(2 / 400)) < 0.002
+    with pytest.raises(ValueError, match="fan_in"):
+        kaiming_normal((3, 0), fan_in=0)
+    # One Linear -> ReLU layer multiplies the second moment by fan_in * Var(w) / 2:
+    # 1 with He's initialisation, 1/6 with torch's default U(-1/sqrt(n), 1/sqrt(n)).
+    x = randn(2000, 400)
+    for weights, factor in [(w, 1.0), (kaiming_uniform((400, 400), 400, rng=1,
+                                                       dtype=np.float64), 1 / 6)]:
+        h = np.maximum(x @ weights.T, 0)
+        assert abs(np.mean(h**2) / np.mean(x**2) - factor) < 0.05 * factor
+
+
 def test_double_and_float_cast_parameters_and_buffers():
     model = Sequential(Conv2d(1, 2, 3, rng=0), BatchNorm2d(2))
     model.double()
@@ -243,6 +270,24 @@ def test_batchnorm_training_normalises_and_updates_running_stats():
     np.testing.assert_allclose(layer.running_mean, 0.1 * mean)
     np.testing.assert_allclose(layer.running_var, 0.9 + 0.1 * unbiased_var)
     assert layer.num_batches_tracked == 1
+
+
+def test_batchnorm1d_matches_the_formula_and_batchnorm2d():
+    x = randn(16, 3) * np.array([3.0, 0.5, 1.0]) + np.array([2.0, -1.0, 0.0])
+    one_d = BatchNorm1d(3).double()
+    two_d = BatchNorm2d(3).double()
+    for layer in (one_d, two_d):
+        layer.weight.data[:] = [1.5, -0.5, 0.8]
+        layer.bias.data[:] = [0.1, 0.2, -0.3]
+    expected = (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5) * [1.5, -0.5, 0.8] + [0.1, 0.2, -0.3]
+    out = one_d(x)
+    np.testing.assert_allclose(out, expected, rtol=1e-12)
+    np.testing.assert_allclose(out, two_d(x[:, :, None, None])[:, :, 0, 0], rtol=1e-12)
+    np.testing.assert_allclose(one_d.running_var, two_d.running_var)
+    one_d.eval()
+    np.testing.assert_allclose(one_d(x[:1]), one_d(x)[:1])
+    with pytest.raises(ValueError, match=r"BatchNorm1d.*\(N, 3\)"):
+        one_d(np.zeros((2, 3, 4)))
 
 
 def test_batchnorm_eval_uses_running_stats():

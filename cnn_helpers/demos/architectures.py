@@ -8,7 +8,7 @@ What lives here:
 * the digits comparison: a LeNet-style CNN, a dense net and logistic regression,
   on the test digits and on the same digits shifted by one pixel;
 * the learned filters and feature maps of the CNN;
-* a deep plain stack against the same stack with skip connections.
+* for the plain-against-residual experiment: per-layer gradient norms and the figures.
 """
 
 from __future__ import annotations
@@ -39,10 +39,9 @@ __all__ = [
     "stage_outputs",
     "draw_feature_maps",
     "mosaic",
-    "SkipConnection",
-    "deep_stack",
     "layer_gradient_norms",
-    "plot_residual_comparison",
+    "plot_layer_moments",
+    "plot_degradation",
 ]
 
 
@@ -292,21 +291,27 @@ def shifted_accuracy(model, X, y, shifts=ONE_PIXEL_SHIFTS):
 
 
 def plot_accuracies(results):
-    """Grouped bars: accuracy on the test digits and on the shifted test digits, per model.
+    """Grouped bars: accuracy on the digits and on the same digits shifted, per model.
 
-    ``results`` maps a model name to ``{'test': accuracy, 'shifted': accuracy}``.
+    ``results`` maps a model name to ``{'test': accuracy, 'shifted': accuracy}``;
+    each accuracy is a number, or an array of one accuracy per seed, drawn as
+    its mean with an error bar of one standard deviation.
     """
     names = list(results)
     x = np.arange(len(names))
     fig, ax = plotting.subplots(height=2.8)
-    for offset, key, colour, label in ((-0.2, "test", "#2a6fb0", "test digits"),
+    for offset, key, colour, label in ((-0.2, "test", "#2a6fb0", "digits as they are"),
                                        (0.2, "shifted", "#c07020", "shifted by one pixel")):
-        values = [results[n][key] for n in names]
-        bars = ax.bar(x + offset, values, width=0.4, color=colour, label=label)
-        for bar, v in zip(bars, values, strict=True):
-            ax.text(bar.get_x() + bar.get_width() / 2, v + 0.01, f"{v:.2f}", ha="center", fontsize=8)
+        values = [np.atleast_1d(results[n][key]) for n in names]
+        means = [float(v.mean()) for v in values]
+        sds = [float(v.std(ddof=1)) if v.size > 1 else 0.0 for v in values]
+        bars = ax.bar(x + offset, means, width=0.4, color=colour, label=label,
+                      yerr=sds if any(sds) else None, capsize=3)
+        for bar, m in zip(bars, means, strict=True):
+            ax.text(bar.get_x() + bar.get_width() / 2, m + 0.03, f"{m:.2f}", ha="center",
+                    fontsize=8)
     ax.set_xticks(x, names)
-    ax.set_ylim(0, 1.12)
+    ax.set_ylim(0, 1.15)
     ax.set_ylabel("accuracy")
     ax.legend(loc="upper right", fontsize=8, ncols=2)
     fig.tight_layout()
@@ -384,39 +389,6 @@ def draw_feature_maps(model, image, stage, label=None):
 # Plain against residual
 # --------------------------------------------------------------------------
 
-class SkipConnection(nn.Module):
-    """``x + body(x)``: the body learns a correction to its input.
-
-    Backward, the gradient reaches ``x`` twice: straight through the sum, and
-    through the body; the two add up.
-    """
-
-    def __init__(self, body):
-        super().__init__()
-        self.body = body
-
-    def forward(self, x):
-        return x + self.body(x)
-
-    def backward(self, grad_out):
-        return grad_out + self.body.backward(grad_out)
-
-
-def deep_stack(depth, residual, width=32, seed=0):
-    """``depth`` hidden layers ``Linear(width, width) -> ReLU`` between a 64-pixel input and 10 scores.
-
-    With ``residual=True`` every hidden layer is wrapped in a :class:`SkipConnection`;
-    the parameters (and their initial values, for the same seed) are identical.
-    """
-    rng = np.random.default_rng(seed)
-    layers = [nn.Flatten(), nn.Linear(64, width, rng=rng), nn.ReLU()]
-    for _ in range(depth):
-        body = nn.Sequential(nn.Linear(width, width, rng=rng), nn.ReLU())
-        layers.append(SkipConnection(body) if residual else body)
-    layers.append(nn.Linear(width, 10, rng=rng))
-    return nn.Sequential(*layers)
-
-
 def layer_gradient_norms(model, X, y):
     """The norm of the loss gradient for the weight matrix of each dense layer, input first."""
     was_training = model.training
@@ -430,28 +402,47 @@ def layer_gradient_norms(model, X, y):
     return np.array(norms)
 
 
-def plot_residual_comparison(histories, norms):
+def plot_layer_moments(moments):
+    """The mean square of the activations after each layer, on a log scale.
+
+    ``moments`` maps a label to an array ``(depth + 1,)``, the input first.
+    """
+    fig, ax = plotting.subplots(height=2.8)
+    for label, m in moments.items():
+        ax.semilogy(np.arange(len(m)), m, "o-", ms=3, label=label)
+    ax.set_xlabel("layer (0 = the input)")
+    ax.set_ylabel("mean square of the activations")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_degradation(losses, norms):
     """Training loss per epoch (left) and gradient norm per layer at initialisation (right).
 
-    ``histories`` and ``norms`` map a label to a ``training.History`` and to an
-    array of per-layer gradient norms.
+    ``losses`` maps a label to an array ``(seeds, epochs)`` of training losses,
+    ``norms`` to an array ``(seeds, layers)`` of gradient norms; both panels
+    draw the mean over the seeds, the loss with a band of one standard deviation.
     """
     fig, (left, right) = plotting.subplots(1, 2, height=3.0)
     colours = {}
-    for label, history in histories.items():
-        epochs = np.arange(1, history.epochs + 1)
-        line, = left.plot(epochs, history.train_loss, "o-", ms=3, label=label)
+    for label, runs in losses.items():
+        runs = np.asarray(runs)
+        epochs = np.arange(1, runs.shape[1] + 1)
+        mean, sd = runs.mean(axis=0), runs.std(axis=0, ddof=1)
+        line, = left.plot(epochs, mean, "o-", ms=3, label=label)
+        left.fill_between(epochs, mean - sd, mean + sd, color=line.get_color(), alpha=0.2)
         colours[label] = line.get_color()
     left.set_xlabel("epoch")
     left.set_ylabel("training loss")
     left.axhline(np.log(10), color="grey", lw=0.8, ls=":")
     left.text(1, np.log(10) + 0.05, "chance, ln 10", fontsize=7, color="grey")
-    left.legend(fontsize=8)
+    left.legend(fontsize=7)
     for label, g in norms.items():
+        g = np.asarray(g).mean(axis=0)
         right.semilogy(np.arange(1, len(g) + 1), g, "o-", ms=3, label=label,
                        color=colours.get(label))
     right.set_xlabel("dense layer (1 = next to the input)")
     right.set_ylabel("gradient norm at initialisation")
-    right.legend(fontsize=8)
     fig.tight_layout()
     return fig

@@ -1,7 +1,7 @@
 """Figures and experiments of chapter 6, Backpropagation through convolutions.
 
-The derivations and their checks stay in the notebook; this module holds what would clutter
-it: the kernel-learning loop, the timing helper, deliberately buggy backward passes for the
+The derivations, their checks and the kernel-learning loop stay in the notebook; this module
+holds what would clutter it: the photo patches, the timing helper, deliberately buggy backward passes for the
 gradient-checking demonstration, and the drawing code of the sliders.
 """
 
@@ -24,7 +24,6 @@ __all__ = [
     "SOBEL_X",
     "photo_patches",
     "KernelFit",
-    "learn_kernel",
     "draw_kernel_step",
     "draw_gradient_routing",
     "median_time",
@@ -57,35 +56,10 @@ def photo_patches(n=8, size=24, seed=0):
 
 
 class KernelFit(NamedTuple):
-    """The record of :func:`learn_kernel`: the kernel and the loss before every step."""
+    """The record of the kernel-learning loop of chapter 6: the kernel and the loss before every step."""
 
     kernels: np.ndarray  # (steps + 1, KH, KW)
     losses: np.ndarray  # (steps + 1,)
-
-
-def learn_kernel(images, targets, kernel_size=3, steps=150, lr=0.1, seed=0):
-    """Recover a kernel from ``(images, targets)`` pairs by plain gradient descent.
-
-    The model is one convolution without bias, ``conv2d(images, w)``, and the loss the mean
-    squared error to ``targets``. Each step runs the forward pass, the loss gradient
-    ``2 (prediction - target) / size``, :func:`cnn_helpers.conv2d_backward` for the kernel
-    gradient, and the update ``w -= lr * grad_w``.
-
-    images : (N, 1, H, W); targets : (N, 1, OH, OW). Returns a :class:`KernelFit`.
-    """
-    rng = np.random.default_rng(seed)
-    w = 0.1 * rng.standard_normal((1, 1, kernel_size, kernel_size))
-    kernels, losses = [], []
-    for step in range(steps + 1):
-        prediction = conv2d(images, w)
-        error = prediction - targets
-        kernels.append(w[0, 0].copy())
-        losses.append(np.mean(error**2))
-        if step == steps:
-            break
-        grad_w = conv2d_backward(2 * error / error.size, images, w)[1]
-        w = w - lr * grad_w
-    return KernelFit(np.array(kernels), np.array(losses))
 
 
 def draw_kernel_step(fit, step, target):

@@ -1,4 +1,4 @@
-"""``BatchNorm2d``: per-channel batch normalisation with running statistics."""
+"""``BatchNorm1d`` and ``BatchNorm2d``: per-channel batch normalisation with running statistics."""
 
 import numpy as np
 
@@ -8,6 +8,9 @@ from .module import Module, Parameter
 
 class BatchNorm2d(Module):
     """Normalise each channel of ``(N, C, H, W)``, then scale and shift it.
+
+    Forward in training mode, per channel ``c`` over the ``m = N H W`` values
+    of the batch: ``x_hat = (x - mean) / sqrt(var + eps)``, ``y = γ x_hat + β``.
 
     In training mode each channel is normalised with the mean and (biased)
     variance of the current batch over ``N, H, W``, and the running
@@ -20,6 +23,9 @@ class BatchNorm2d(Module):
     buffers ``running_mean``, ``running_var`` and ``num_batches_tracked``.
     """
 
+    _dims = ("N", "C", "H", "W")
+    _axes = (0, 2, 3)
+
     def __init__(self, num_features, eps=1e-5, momentum=0.1, *, dtype=np.float32):
         super().__init__()
         self.num_features = int(num_features)
@@ -31,15 +37,14 @@ class BatchNorm2d(Module):
         self.register_buffer("running_var", np.ones(self.num_features, dtype=dtype))
         self.register_buffer("num_batches_tracked", np.zeros((), dtype=np.int64))
 
-    @staticmethod
-    def _per_channel(v):
-        return v.reshape(1, -1, 1, 1)
+    def _per_channel(self, v):
+        return v.reshape((1, -1) + (1,) * (len(self._dims) - 2))
 
     def forward(self, x):
-        _check_input("BatchNorm2d", x, ("N", "C", "H", "W"), self.num_features)
+        _check_input(type(self).__name__, x, self._dims, self.num_features)
         if self.training:
-            mean = x.mean(axis=(0, 2, 3))
-            var = x.var(axis=(0, 2, 3))
+            mean = x.mean(axis=self._axes)
+            var = x.var(axis=self._axes)
             self._update_running_stats(mean, var, x.size // self.num_features)
         else:
             mean, var = self.running_mean, self.running_var
@@ -59,7 +64,7 @@ class BatchNorm2d(Module):
 
     def backward(self, grad_out):
         x_hat, inv_std, batch_stats = self._saved()
-        axes = (0, 2, 3)
+        axes = self._axes
         self.weight.accumulate_grad((grad_out * x_hat).sum(axis=axes))
         self.bias.accumulate_grad(grad_out.sum(axis=axes))
         g = grad_out * self._per_channel(self.weight.data)
@@ -74,3 +79,14 @@ class BatchNorm2d(Module):
 
     def extra_repr(self):
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+
+
+class BatchNorm1d(BatchNorm2d):
+    """:class:`BatchNorm2d` for the features of a dense layer, input ``(N, C)``.
+
+    Each of the ``C`` features is normalised over the batch, as
+    ``torch.nn.BatchNorm1d`` does for 2D input.
+    """
+
+    _dims = ("N", "C")
+    _axes = (0,)

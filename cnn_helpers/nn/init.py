@@ -34,3 +34,18 @@ def kaiming_uniform(shape, fan_in, rng=None, dtype=np.float32):
     """
     bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
     return _get_rng(rng).uniform(-bound, bound, size=shape).astype(dtype)
+
+
+def kaiming_normal(shape, fan_in, gain=None, rng=None, dtype=np.float32):
+    """He et al.'s (2015) initialisation: ``N(0, gain**2 / fan_in)``, like ``torch.nn.init.kaiming_normal_``.
+
+    With the default gain (``None``: ``sqrt(2)``, for ReLU) a ``Linear -> ReLU`` layer
+    keeps the second moment of its input: the weights give the pre-activation
+    ``fan_in * 2 / fan_in = 2`` times the input's second moment, and the ReLU
+    keeps half of it. Torch's default, :func:`kaiming_uniform`, has variance
+    ``1 / (3 fan_in)`` instead and shrinks the second moment by 6 per layer.
+    """
+    if fan_in <= 0:
+        raise ValueError(f"fan_in must be positive, got {fan_in} for shape {shape}")
+    std = (math.sqrt(2.0) if gain is None else gain) / math.sqrt(fan_in)
+    return (_get_rng(rng).standard_normal(size=shape) * std).astype(dtype)
