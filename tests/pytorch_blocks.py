@@ -156,12 +156,20 @@ def chapter(name, *cell_ids):
 
 
 def chapter_constant(name, cell_id, variable):
-    """The value of a literal assignment ``variable = ...`` in a chapter's code cell."""
+    """The value of a literal assignment to ``variable`` in a chapter's code cell.
+
+    Both ``eps = 0.1`` and ``N, C = 2, 3`` count.
+    """
     cells = {cell.get("id"): cell for cell in notebook_cells(name)}
     tree = ast.parse("".join(cells[cell_id]["source"]))
     for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == variable for t in node.targets
-        ):
+        if not isinstance(node, ast.Assign) or len(node.targets) != 1:
+            continue
+        (target,) = node.targets
+        if isinstance(target, ast.Name) and target.id == variable:
             return ast.literal_eval(node.value)
+        if isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple):
+            for t, v in zip(target.elts, node.value.elts, strict=True):
+                if isinstance(t, ast.Name) and t.id == variable:
+                    return ast.literal_eval(v)
     raise ValueError(f"{name} cell {cell_id} assigns no literal {variable}")

@@ -155,7 +155,16 @@ def test_pooling_block_gives_the_worked_example_and_shapes(tmp_path):
 
 
 def test_autograd_block_equals_conv2d_backward(tmp_path):
-    values = printed(run(block("c06-049").code, tmp_path))
+    code = block("c06-049").code
+    # The block takes the layer of the chapter's section on batches, stride and padding.
+    n, c_in, c_out, h, w, k, s, p = (
+        chapter_constant("06_backprop", "c06-014", name)
+        for name in ("N", "C_in", "C_out", "H", "W", "K", "S", "P")
+    )
+    assert f"torch.randn({n}, {c_in}, {h}, {w}," in code
+    assert f"torch.randn({c_out}, {c_in}, {k}, {k}," in code
+    assert code.count(f"stride={s}, padding={p}") == 2
+    values = printed(run(code, tmp_path))
     for name in ("grad_x", "grad_w", "grad_b"):
         assert one(values, f"{name}, largest difference")[0] < 1e-12
 
@@ -228,7 +237,7 @@ print("preprocessed shape:", tuple(preprocess(photo).shape))
 
 
 def test_keras_resnet50_sketch_with_random_weights_shapes_and_counts_checked(tmp_path):
-    """Keras's ResNet50 with random weights, on a few random images, one epoch per fit."""
+    """Keras's ResNet50 with random weights, on two random images, one epoch per fit."""
     sketch = block("c08-057").code
     for original in ('weights="imagenet"', "epochs=5"):
         assert original in sketch
@@ -238,10 +247,10 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 rng = np.random.default_rng(0)
-images = torch.from_numpy(rng.uniform(0, 255, (4, 224, 224, 3)).astype("float32"))
-labels = torch.from_numpy(rng.integers(0, 5, 4))
-train_ds = DataLoader(TensorDataset(images, labels), batch_size=2)
-val_ds = DataLoader(TensorDataset(images[:2], labels[:2]), batch_size=2)
+images = torch.from_numpy(rng.uniform(0, 255, (2, 224, 224, 3)).astype("float32"))
+labels = torch.from_numpy(rng.integers(0, 5, 2))
+# One batch of two images for training and validation: the run is about code, not accuracy.
+train_ds = val_ds = DataLoader(TensorDataset(images, labels), batch_size=2)
 """ + sketch.replace('weights="imagenet"', "weights=None").replace(
         "epochs=5", "epochs=1, verbose=0"
     ) + """
