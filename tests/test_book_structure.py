@@ -118,3 +118,14 @@ def test_javascript_is_pinned_with_a_lock_file():
 
 def test_binder_runtime_is_python_311():
     assert (ROOT / "runtime.txt").read_text().strip() == "python-3.11"
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_cell_ids_are_unique(name):
+    # Grading, the PyTorch tests and the student generator find cells by id; nbformat
+    # silently renames a duplicate, so a clash would point them at the wrong cell.
+    nb = json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text())
+    ids = [cell.get("id") for cell in nb["cells"]]
+    assert all(ids), f"{name}: a cell has no id"
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    assert not repeated, f"{name}: cell ids used twice: {repeated}"

@@ -36,19 +36,20 @@ from cnn_helpers import optim
 
 # Each block the book shows, and the test that runs it.
 CHECKED = {
-    "c02-068": "test_conv1d_block_gives_the_worked_example",
-    "c03-070": "test_conv2d_block_gives_the_guide_output_and_the_stride_formula",
-    "c04-051": "test_layer_block_counts_parameters_and_macs_as_conv_cost",
-    "c05-056": "test_pooling_block_gives_the_worked_example_and_shapes",
-    "c06-049": "test_autograd_block_equals_conv2d_backward",
-    "c07-064": "test_basic_block_has_the_shape_and_parameters_of_its_resnet18_row",
-    "c08-058": "test_freezing_block_counts_as_cnn_helpers_freeze_and_param_groups",
-    "c08-056": "test_resnet18_sketch_with_random_weights_shapes_and_counts_checked",
-    "c08-057": "test_keras_resnet50_sketch_with_random_weights_shapes_and_counts_checked",
-    "c09-060": "test_fgsm_block_equals_inside_fgsm",
-    "c09-061": "test_attack_sketch_with_untrained_digits_cnn_equals_inside",
+    "c02-torch": "test_conv1d_block_gives_the_worked_example",
+    "c03-torch": "test_conv2d_block_gives_the_guide_output_and_the_stride_formula",
+    "c04-torch": "test_layer_block_counts_parameters_and_macs_as_conv_cost",
+    "c05-torch": "test_pooling_block_gives_the_worked_example_and_shapes",
+    "c06-torch": "test_autograd_block_equals_conv2d_backward",
+    "c07-torch": "test_basic_block_has_the_shape_and_parameters_of_its_resnet18_row",
+    "c08-torch": "test_freezing_block_counts_as_cnn_helpers_freeze_and_param_groups",
+    "c08-torch-resnet18": "test_resnet18_sketch_with_random_weights_shapes_and_counts_checked",
+    "c08-keras-resnet50": "test_keras_resnet50_sketch_with_random_weights_shapes_and_counts_checked",
+    "c09-torch": "test_fgsm_block_equals_inside_fgsm",
+    "c09-torch-sketch": "test_attack_sketch_with_untrained_digits_cnn_equals_inside",
 }
-SHORT = [cell_id for cell_id in CHECKED if cell_id not in ("c08-056", "c08-057", "c09-061")]
+SKETCHES = ("c08-torch-resnet18", "c08-keras-resnet50", "c09-torch-sketch")
+SHORT = [cell_id for cell_id in CHECKED if cell_id not in SKETCHES]
 
 
 def close(actual, expected, atol=1e-9):
@@ -122,7 +123,7 @@ def test_student_notebook_keeps_the_blocks_as_markdown(name, tmp_path):
 # --------------------------------------------------------------------------
 
 def test_conv1d_block_gives_the_worked_example(tmp_path):
-    values = printed(run(block("c02-068").code, tmp_path))
+    values = printed(run(block("c02-torch").code, tmp_path))
     ns = chapter("02_conv1d", "c02-002", "c02-004", "c02-033")
     ch = ns["ch"]
     both(values, "output", ns["y"])
@@ -131,7 +132,7 @@ def test_conv1d_block_gives_the_worked_example(tmp_path):
 
 
 def test_conv2d_block_gives_the_guide_output_and_the_stride_formula(tmp_path):
-    values = printed(run(block("c03-070").code, tmp_path))
+    values = printed(run(block("c03-torch").code, tmp_path))
     ns = chapter("03_conv2d", "c03-003", "c03-023")
     both(values, "output", ns["y_arith"])
     for stride in (2, 3):
@@ -139,14 +140,14 @@ def test_conv2d_block_gives_the_guide_output_and_the_stride_formula(tmp_path):
 
 
 def test_layer_block_counts_parameters_and_macs_as_conv_cost(tmp_path):
-    values = printed(run(block("c04-051").code, tmp_path))
+    values = printed(run(block("c04-torch").code, tmp_path))
     cost = chapter("04_channels_tensors", "c04-003", "c04-049")["cost"]
     both(values, "parameters", cost["parameters"])
     both(values, "MACs", cost["MACs"])
 
 
 def test_pooling_block_gives_the_worked_example_and_shapes(tmp_path):
-    values = printed(run(block("c05-056").code, tmp_path))
+    values = printed(run(block("c05-torch").code, tmp_path))
     ns = chapter("05_pooling", "c05-003", "c05-008", "c05-013")
     both(values, "3x3 max, stride 1", ns["stride_1"])
     both(values, "3x3 max, stride 3", ns["stride_3"])
@@ -155,7 +156,7 @@ def test_pooling_block_gives_the_worked_example_and_shapes(tmp_path):
 
 
 def test_autograd_block_equals_conv2d_backward(tmp_path):
-    code = block("c06-049").code
+    code = block("c06-torch").code
     # The block takes the layer of the chapter's section on batches, stride and padding.
     n, c_in, c_out, h, w, k, s, p = (
         chapter_constant("06_backprop", "c06-014", name)
@@ -170,7 +171,7 @@ def test_autograd_block_equals_conv2d_backward(tmp_path):
 
 
 def test_basic_block_has_the_shape_and_parameters_of_its_resnet18_row(tmp_path):
-    values = printed(run(block("c07-064").code, tmp_path))
+    values = printed(run(block("c07-torch").code, tmp_path))
     blocks = chapter("07_architectures", "c07-003", "c07-044")["blocks"]
     opening = blocks[2]  # the first block of stage 2: 64 -> 128 channels, stride 2
     assert opening.layer.shortcut and opening.shape[0] == 128
@@ -185,7 +186,7 @@ def test_basic_block_has_the_shape_and_parameters_of_its_resnet18_row(tmp_path):
 
 def test_freezing_block_counts_as_cnn_helpers_freeze_and_param_groups(tmp_path):
     """The block's small network, counted layer by layer with cnn_helpers.nn."""
-    values = printed(run(block("c08-058").code, tmp_path))
+    values = printed(run(block("c08-torch").code, tmp_path))
     ours = ch_nn.Sequential(
         ch_nn.Conv2d(1, 16, 3, padding=1), ch_nn.ReLU(), ch_nn.MaxPool2d(2),
         ch_nn.Conv2d(16, 32, 3, padding=1), ch_nn.ReLU(), ch_nn.MaxPool2d(2),
@@ -203,7 +204,7 @@ def test_freezing_block_counts_as_cnn_helpers_freeze_and_param_groups(tmp_path):
 
 def test_resnet18_sketch_with_random_weights_shapes_and_counts_checked(tmp_path):
     """torchvision's ResNet-18 with random weights instead of the ImageNet download."""
-    sketch = block("c08-056").code
+    sketch = block("c08-torch-resnet18").code
     assert "resnet18(weights=weights)" in sketch
     code = TORCHVISION_ON_CPU_TORCH + sketch.replace(
         "resnet18(weights=weights)", "resnet18(weights=None)"
@@ -238,7 +239,7 @@ print("preprocessed shape:", tuple(preprocess(photo).shape))
 
 def test_keras_resnet50_sketch_with_random_weights_shapes_and_counts_checked(tmp_path):
     """Keras's ResNet50 with random weights, on two random images, one epoch per fit."""
-    sketch = block("c08-057").code
+    sketch = block("c08-keras-resnet50").code
     for original in ('weights="imagenet"', "epochs=5"):
         assert original in sketch
     code = """\
@@ -275,7 +276,7 @@ print("frozen base layers:", frozen, "of", len(base.layers))
 # --------------------------------------------------------------------------
 
 def test_fgsm_block_equals_inside_fgsm(tmp_path):
-    values = printed(run(block("c09-060").code, tmp_path))
+    values = printed(run(block("c09-torch").code, tmp_path))
     eps = chapter_constant("09_inside_and_attacks", "c09-033", "eps")
     both(values, "largest change", (eps, eps), atol=1e-6)
     close(one(values, "pixels that differ"), 0)
@@ -299,7 +300,7 @@ data = load_digits()
 X, Y = data.X_test[:60], data.y_test[:60]
 c = int(Y[0])
 x = torch.from_numpy(X[:1])
-""" + block("c09-061").code + f"""
+""" + block("c09-torch-sketch").code + f"""
 eps, X_t, Y_t = {eps!r}, torch.from_numpy(X), torch.from_numpy(Y)
 differ = fgsm(model, X_t, Y_t, eps).numpy() != inside.fgsm(ours, X, Y, eps)
 print("fgsm pixels that differ:", differ.sum())
