@@ -135,8 +135,8 @@ def test_select_keeps_the_best_checkpoint_on_validation():
     model, chosen = transfer.linear_probe(F[:20], y[:20], F[20:], y[20:], seed=0)
     val = np.mean(model(F[20:]).argmax(axis=1) == y[20:])
     assert chosen["val"] == pytest.approx(val)
-    assert chosen["lr"] in transfer.SEARCH["linear_probe"]
-    assert chosen["steps"] in transfer.CHECKPOINTS
+    lrs, checkpoints = transfer.SEARCH["linear_probe"]
+    assert chosen["lr"] in lrs and chosen["steps"] in checkpoints
     again = transfer.linear_probe(F[:20], y[:20], F[20:], y[20:], seed=0)[0]
     np.testing.assert_array_equal(model.weight.data, again.weight.data)
 
@@ -146,7 +146,8 @@ def test_fine_tune_changes_every_layer_and_leaves_the_source_alone(shipped, digi
     before = [p.data.copy() for p in source.parameters()]
     X, y, X_val, y_val = transfer.digit_split(1, seed=0, digits=digits)
     head = nn.Linear(128, 10, rng=0)
-    model, chosen = transfer.fine_tune(source, head, X, y, X_val, y_val, seed=0, lrs=(1e-3,))
+    model, chosen = transfer.fine_tune(source, head, X, y, X_val, y_val, seed=0,
+                                       search=((1e-3,), (10, 20)))
     for old, p in zip(before, source.parameters(), strict=True):
         np.testing.assert_array_equal(p.data, old)
     tuned = list(model.parameters())

@@ -89,22 +89,21 @@ TRUNCATED_RECIPE = {**SOURCE_RECIPE, "n_train": 1_040}
 FIRST_STEPS = 5
 
 STRATEGIES = ("scratch", "linear_probe", "fine_tune", "lp_ft", "random_features")
-ABLATIONS = ("scratch_no_augmentation", "linear_probe_truncated")
+ABLATIONS = ("linear_probe_truncated",)
 BUDGETS = (1, 2, 5, 10, 20, 50)
 SEEDS = (0, 1, 2, 3, 4)
 VAL_PER_CLASS = 30
 
 # The search every strategy gets: three learning rates, and the validation accuracy read
-# after each of four step counts of the same run (12 trials). The learning rates are
-# spread around each strategy's usual value: a linear layer on fixed features takes large
-# steps, pretrained convolutions small ones.
-CHECKPOINTS = (25, 50, 100, 200)
+# after each of four step counts of the same run (12 trials). Learning rates and step counts
+# are spread around each strategy's usual range: a network from random weights needs more
+# steps than one that starts pretrained, a linear layer on fixed features takes larger steps.
 SEARCH = {
-    "scratch": (1e-3, 3e-3, 1e-2),
-    "linear_probe": (3e-3, 1e-2, 3e-2),
-    "random_features": (3e-3, 1e-2, 3e-2),
-    "fine_tune": (3e-4, 1e-3, 3e-3),
-    "lp_ft": (1e-4, 3e-4, 1e-3),
+    "scratch": ((3e-3, 1e-2, 3e-2), (50, 100, 200, 400)),
+    "linear_probe": ((3e-3, 1e-2, 3e-2), (50, 100, 200, 400)),
+    "random_features": ((1e-2, 3e-2, 1e-1), (50, 100, 200, 400)),
+    "fine_tune": ((1e-3, 3e-3, 1e-2), (50, 100, 200, 400)),
+    "lp_ft": ((3e-4, 1e-3, 3e-3), (25, 50, 100, 200)),
 }
 BATCH_SIZE = 32
 
@@ -332,20 +331,22 @@ def features_of(body, X, batch_size=256):
     return np.concatenate([body(X[k:k + batch_size]) for k in range(0, len(X), batch_size)])
 
 
-def select(build, X, y, X_val, y_val, lrs, seed, augment=None, batch_size=BATCH_SIZE):
-    """Train ``build()`` at each learning rate in ``lrs``; keep the best on validation.
+def select(build, X, y, X_val, y_val, search, seed, augment=None, batch_size=BATCH_SIZE):
+    """Train ``build()`` at each learning rate of ``search = (lrs, checkpoints)``; keep the
+    best on validation.
 
     ``build()`` returns ``(model, trainable_parameters, frozen_part_or_None)``. Each run
-    reads the validation accuracy after each of ``CHECKPOINTS`` steps; the weights with the
-    highest one (earliest on ties) win. Returns ``(model, {'lr', 'steps', 'val'})``.
+    reads the validation accuracy after each number of steps in ``checkpoints``; the weights
+    with the highest one (earliest on ties) win. Returns ``(model, {'lr', 'steps', 'val'})``.
     """
+    lrs, checkpoints = search
     best_val, best = -1.0, None
     for k, lr in enumerate(lrs):
         model, params, frozen = build()
         optimizer = Adam(params, lr=lr)
         rng = np.random.default_rng([seed, k])
         done = 0
-        for steps in CHECKPOINTS:
+        for steps in checkpoints:
             train_steps(model, optimizer, X, y, steps - done, batch_size, seed=rng,
                         augment=augment, frozen=frozen)
             done = steps
@@ -358,7 +359,7 @@ def select(build, X, y, X_val, y_val, lrs, seed, augment=None, batch_size=BATCH_
     return model, best[1]
 
 
-def linear_probe(F, y, F_val, y_val, seed, lrs=SEARCH["linear_probe"]):
+def linear_probe(F, y, F_val, y_val, seed, search=SEARCH["linear_probe"]):
     """A new linear classifier on fixed features ``F``; full-batch Adam, chosen on validation."""
     n_classes = int(y.max()) + 1
 
@@ -366,17 +367,17 @@ def linear_probe(F, y, F_val, y_val, seed, lrs=SEARCH["linear_probe"]):
         head = Linear(F.shape[1], n_classes, rng=np.random.default_rng([seed, 1]))
         return head, head.parameters(), None
 
-    return select(build, F, y, F_val, y_val, lrs, seed, batch_size=len(y))
+    return select(build, F, y, F_val, y_val, search, seed, batch_size=len(y))
 
 
-def fine_tune(source, head, X, y, X_val, y_val, seed, lrs):
+def fine_tune(source, head, X, y, X_val, y_val, seed, search):
     """Every layer of ``source[:-1]`` and the new ``head`` trained together, with the
     augmentation, at one learning rate chosen on validation."""
     def build():
         model = Sequential(_copy(source)[:-1], _copy(head))
         return model, model.parameters(), None
 
-    return select(build, X, y, X_val, y_val, lrs, seed, augment=augmentation())
+    return select(build, X, y, X_val, y_val, search, seed, augment=augmentation())
 
 
 def _copy(module):
@@ -455,7 +456,7 @@ def collect(cells, budgets, seeds, source_meta):
     ``seeds``; ``chosen`` holds the learning rate and steps each run picked on validation.
     """
     names = list(next(iter(cells.values())))
-    main = [s for s in names if s in STRATEGIES]
+    main = [s for s in STRATEGIES if s in names]
     extra = [s for s in names if s not in STRATEGIES]
 
     def table(strategies, key):
