@@ -7,7 +7,7 @@ one of the fonts in matplotlib's own ``mpl-data`` folder, so the pinned matplotl
 the fonts too. Each image then goes through the steps that made the UCI digits
 (Alpaydin and Kaynak, 1998), with random changes that imitate handwriting:
 
-1. render the letter large (about 40 pixels high), binarised;
+1. render the letter large (40 pixels per em), binarised;
 2. thicken the strokes by 0 to 2 pixels (stroke width);
 3. one random affine map (rotation, shear, scale) and, optionally, an elastic distortion
    (Simard, Steinkraus and Platt, 2003), applied in one resampling;
