@@ -75,3 +75,8 @@ bench: $(READER_STAMP)
 
 clean:
 	rm -rf $(BUILD)
+
+# Chapter 8's transfer experiment in full, outside the book (about 15 minutes on 2 cores).
+.PHONY: transfer-experiment
+transfer-experiment: $(READER_STAMP)
+	$(BIN)/python scripts/transfer_experiment.py --jobs 2 --out $(BUILD)/transfer.json

@@ -1,96 +1,119 @@
-"""Chapter 8, transfer learning: the source model, the few-label experiment and its figures.
+"""Chapter 8, transfer learning: a letters source model, the digits target, the experiment.
 
 The story of the chapter in code:
 
-* a **source task**, digits 0-4 of scikit-learn's 8x8 digits, on which the project trained a
-  small CNN once (``scripts/train_source_model.py``; the weights ship in
-  ``cnn_helpers/weights/source_cnn.npz``);
-* a **target task**, digits 5-9, with only a handful of labelled images per class;
-* three ways to learn the target task: **from scratch**, **frozen features** plus a new linear
-  classifier, and **fine-tuning** the deepest convolution with a smaller learning rate; plus a
-  control, frozen *random* features, that shows what the source training itself bought.
+* a **source task**: 52,000 letters A-Z and a-z rendered from fonts and distorted
+  (:mod:`cnn_helpers.letters`), 52 classes, made like the UCI digits; a small CNN trained on
+  them once (``scripts/train_source_model.py``), whose weights ship in
+  ``cnn_helpers/weights/letters_cnn.npz``;
+* a **target task**: scikit-learn's handwritten digits, 10 classes, with 1 to 50 labelled
+  images per class, a validation set for every choice and a test set used once;
+* five ways to learn the target: **scratch**, **linear probe** on frozen features,
+  **fine-tune** every layer, **linear probe then fine-tune** (Kumar et al., 2022), and a
+  control, a linear probe on frozen **random** features.
 
-Every number is measured by :func:`run_experiment`, seeded, so the same call gives the same
-table. Training is a plain loop of mini-batch steps (:func:`train_steps`), the loop of
-:func:`cnn_helpers.training.fit` counted in steps instead of epochs, so that small and large
-training sets get the same budget.
+Each strategy picks its learning rate and number of steps on the validation images, from the
+same number of trials. :func:`run_cell` runs every strategy for one budget and one seed;
+``scripts/transfer_experiment.py`` runs the whole grid and writes the results as JSON, and
+the chapter reads the copy shipped in ``cnn_helpers/weights/transfer_results.json``.
 """
 
 from __future__ import annotations
 
-import time
-from collections import namedtuple
-from dataclasses import dataclass, field
+import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
 
 from .. import augment as aug
-from ..data import DataSplit, load_digits
+from ..data import load_digits
 from ..losses import cross_entropy, cross_entropy_backward
 from ..nn import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
 from ..optim import Adam
 from ..training import predict
 
 __all__ = [
-    "SOURCE_CLASSES",
-    "TARGET_CLASSES",
+    "WEIGHTS_DIR",
     "WEIGHTS_PATH",
+    "TRUNCATED_PATH",
+    "RESULTS_PATH",
     "SOURCE_RECIPE",
-    "TARGET_RECIPE",
+    "TRUNCATED_RECIPE",
     "STRATEGIES",
+    "ABLATIONS",
+    "BUDGETS",
+    "SEEDS",
+    "SEARCH",
     "source_cnn",
-    "digit_tasks",
+    "augmentation",
+    "letter_task",
     "train_steps",
     "train_source_model",
+    "weights_digest",
     "save_source_model",
     "load_source_model",
     "sample_per_class",
-    "frozen_model",
-    "finetune_optimizer",
-    "Results",
-    "run_experiment",
-    "run_augmentation_experiment",
-    "cut_experiment",
+    "digit_split",
+    "features_of",
+    "linear_probe",
+    "fine_tune",
+    "select",
+    "run_cell",
+    "collect",
+    "load_results",
+    "paired_differences",
+    "summary_table",
     "plot_results",
-    "draw_seeds",
+    "plot_differences",
     "AUGMENT_LEVELS",
     "make_augmentation",
     "draw_augmented",
     "show_flips",
-    "plot_cuts",
+    "show_letters",
 ]
 
-SOURCE_CLASSES = (0, 1, 2, 3, 4)
-TARGET_CLASSES = (5, 6, 7, 8, 9)
-WEIGHTS_PATH = Path(__file__).resolve().parents[1] / "weights" / "source_cnn.npz"
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
+WEIGHTS_PATH = WEIGHTS_DIR / "letters_cnn.npz"
+TRUNCATED_PATH = WEIGHTS_DIR / "letters_cnn_truncated.npz"
+RESULTS_PATH = WEIGHTS_DIR / "transfer_results.json"
 META_PREFIX = "meta."
 
-# How the shipped source model was trained (scripts/train_source_model.py reads this).
-SOURCE_RECIPE = dict(seed=0, steps=630, batch_size=32, lr=3e-3, max_shift=1)
+# How the shipped source models were trained (scripts/train_source_model.py reads these).
+# The truncated source sees only the first 1,040 letters (20 per class), with the same
+# number of steps: the same training on a source no bigger than the target.
+SOURCE_RECIPE = dict(n_train=52_000, n_test=5_200, data_seed=0, test_seed=1, seed=0,
+                     steps=4_000, batch_size=128, lr=3e-3, elastic=True)
+TRUNCATED_RECIPE = {**SOURCE_RECIPE, "n_train": 1_040}
+# Steps whose weights the script records as a digest, for the test that replays them.
+FIRST_STEPS = 5
 
-# How each strategy learns the target task. Every strategy gets the same number of
-# mini-batch steps, whatever the number of labels.
-TARGET_RECIPE = dict(
-    steps=100,           # mini-batch steps for scratch and for fine-tuning
-    batch_size=25,       # at most; smaller training sets are used whole
-    lr=1e-2,             # Adam, for everything that starts from random weights
-    finetune_lr=1e-3,    # the pretrained convolution moves ten times more gently
-    probe_steps=100,     # full-batch steps of a linear classifier on frozen features
-    finetune_steps=50,   # steps of fine-tuning, after the probe has trained the new head
-)
+STRATEGIES = ("scratch", "linear_probe", "fine_tune", "lp_ft", "random_features")
+ABLATIONS = ("linear_probe_truncated",)
+BUDGETS = (1, 2, 5, 10, 20, 50)
+SEEDS = (0, 1, 2, 3, 4)
+VAL_PER_CLASS = 30
 
-STRATEGIES = ("scratch", "frozen", "fine-tuned", "frozen random")
-STRATEGY_COLOURS = {"scratch": "#7f7f7f", "frozen": "#1f77b4", "fine-tuned": "#d62728",
-                    "frozen random": "#bcbd22", "scratch + augmentation": "#2ca02c"}
+# The search every strategy gets: three learning rates, and the validation accuracy read
+# after each of four step counts of the same run (12 trials). Learning rates and step counts
+# are spread around each strategy's usual range: a network from random weights needs more
+# steps than one that starts pretrained, a linear layer on fixed features takes larger steps.
+SEARCH = {
+    "scratch": ((3e-3, 1e-2, 3e-2), (50, 100, 200, 400)),
+    "linear_probe": ((3e-3, 1e-2, 3e-2), (50, 100, 200, 400)),
+    "random_features": ((1e-2, 3e-2, 1e-1), (50, 100, 200, 400)),
+    "fine_tune": ((1e-3, 3e-3, 1e-2), (50, 100, 200, 400)),
+    "lp_ft": ((3e-4, 1e-3, 3e-3), (25, 50, 100, 200)),
+}
+BATCH_SIZE = 32
 
 
 # --------------------------------------------------------------------------
-# The network and the two tasks
+# The network, the augmentation and the two tasks
 # --------------------------------------------------------------------------
 
-def source_cnn(seed=0, n_classes=5):
-    """The chapter's CNN: two conv blocks and a linear classifier, for 8x8 digits.
+def source_cnn(seed=0, n_classes=52):
+    """The chapter's CNN: two conv blocks and a linear classifier, for 8x8 images.
 
     ``conv 3x3 (16) → ReLU → maxpool 2 → conv 3x3 (32) → ReLU → maxpool 2 →
     flatten → linear``. Indices into the Sequential: ``[0:3]`` is block 1, ``[3:6]``
@@ -110,48 +133,102 @@ def source_cnn(seed=0, n_classes=5):
     )
 
 
-Tasks = namedtuple("Tasks", ["source", "target"])
-Tasks.__doc__ = "Two DataSplits: digits 0-4 (source) and 5-9 (target), labels 0..4 in both."
+def augmentation():
+    """The random change applied to every training batch of a network whose convolutions
+    learn, on the source and on the target alike: a shift by up to one pixel in each
+    direction. (The letters' other variations, rotation, shear, stroke width, elastic
+    distortion and noise, are part of how the source images are drawn.)"""
+    return aug.RandomShift(1)
 
 
-def _subset(split, classes):
-    classes = np.asarray(classes)
-    keep_train = np.isin(split.y_train, classes)
-    keep_test = np.isin(split.y_test, classes)
-    # Labels become 0..len(classes)-1 in the order given.
-    relabel = {c: i for i, c in enumerate(classes.tolist())}
-    return DataSplit(split.X_train[keep_train],
-                     np.array([relabel[c] for c in split.y_train[keep_train]], dtype=np.int64),
-                     split.X_test[keep_test],
-                     np.array([relabel[c] for c in split.y_test[keep_test]], dtype=np.int64))
+def letter_task(recipe=None, jobs=1, progress=False):
+    """The source task: ``(X_train, y_train, X_test, y_test)`` of rendered letters.
 
-
-def digit_tasks():
-    """The source task (digits 0-4) and the target task (digits 5-9).
-
-    Both come from :func:`cnn_helpers.data.load_digits`'s fixed split, so no image is
-    shared between the two tasks or between training and test. Target label ``i`` is the
-    digit ``5 + i``.
+    Training images are ``0 .. n_train-1`` of the set drawn with ``data_seed``; test
+    images are ``0 .. n_test-1`` of a set drawn with ``test_seed`` (same fonts, other random
+    distortions). ``jobs > 1`` renders in that many processes; the images do not change.
     """
-    digits = load_digits()
-    return Tasks(_subset(digits, SOURCE_CLASSES), _subset(digits, TARGET_CLASSES))
+    recipe = {**SOURCE_RECIPE, **(recipe or {})}
+    train = _letters(range(recipe["n_train"]), recipe["data_seed"], recipe["elastic"], jobs,
+                     progress)
+    test = _letters(range(recipe["n_test"]), recipe["test_seed"], recipe["elastic"], jobs,
+                    progress)
+    return (*train, *test)
+
+
+def _letters_chunk(args):
+    from ..letters import letter_images
+
+    indices, seed, elastic = args
+    return letter_images(indices, seed=seed, elastic=elastic)
+
+
+def _letters(indices, seed, elastic, jobs, progress):
+    from ..letters import letter_images
+
+    indices = list(indices)
+    if jobs <= 1:
+        return letter_images(indices, seed=seed, elastic=elastic, progress=progress)
+    from concurrent.futures import ProcessPoolExecutor
+
+    chunks = [(indices[k:k + 2_000], seed, elastic) for k in range(0, len(indices), 2_000)]
+    with ProcessPoolExecutor(jobs) as pool:
+        parts = pool.map(_letters_chunk, chunks)
+        if progress:
+            from tqdm.auto import tqdm
+
+            parts = tqdm(parts, total=len(chunks), desc=f"letters (seed {seed})",
+                         unit="chunk")
+        parts = list(parts)
+    return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
+
+
+def sample_per_class(y, per_class, seed, exclude=None):
+    """Indices of ``per_class`` random examples of every class in ``y`` (without replacement),
+    never one of the indices in ``exclude``."""
+    rng = np.random.default_rng(seed)
+    allowed = np.ones(len(y), dtype=bool)
+    if exclude is not None:
+        allowed[np.asarray(exclude)] = False
+    picks = [rng.choice(np.flatnonzero((y == c) & allowed), per_class, replace=False)
+             for c in np.unique(y)]
+    return np.concatenate(picks)
+
+
+def digit_split(per_class, seed, digits=None):
+    """The target data of one run: ``(X, y, X_val, y_val)`` from the digits' training pool.
+
+    ``VAL_PER_CLASS`` validation images per class are drawn first (from ``seed``), then
+    ``per_class`` labelled images per class from the rest. The test set,
+    ``digits.X_test``, is not touched here.
+    """
+    digits = digits or load_digits()
+    val = sample_per_class(digits.y_train, VAL_PER_CLASS, seed=[seed, 0])
+    idx = sample_per_class(digits.y_train, per_class, seed=[seed, per_class], exclude=val)
+    return (digits.X_train[idx], digits.y_train[idx], digits.X_train[val],
+            digits.y_train[val])
 
 
 # --------------------------------------------------------------------------
 # Training in steps
 # --------------------------------------------------------------------------
 
-def train_steps(model, optimizer, X, y, steps, batch_size, seed=0, augment=None):
-    """Take ``steps`` Adam/SGD steps on mini-batches of ``(X, y)``; returns the last loss.
+def train_steps(model, optimizer, X, y, steps, batch_size, seed=0, augment=None,
+                frozen=None):
+    """Take ``steps`` optimiser steps on mini-batches of ``(X, y)``; returns the last loss.
 
     Batches run through a fresh random permutation of the data each epoch; a training set
-    smaller than ``batch_size`` is used whole at every step. ``augment(x, rng)``, if
-    given, transforms each batch. Everything random comes from ``seed``.
+    smaller than ``batch_size`` is used whole at every step. ``augment(x, rng)``, if given,
+    transforms each batch. ``frozen``, a part of ``model`` that must not change, is put back
+    in evaluation mode after ``model.train()``: that keeps BatchNorm statistics and dropout
+    of frozen layers fixed. ``seed`` may be a ``np.random.Generator``, to continue a run.
     """
     rng = np.random.default_rng(seed)
     n = len(X)
     batch_size = min(batch_size, n)
     model.train()
+    if frozen is not None:
+        frozen.eval()
     order, start, loss = rng.permutation(n), 0, float("nan")
     for _ in range(steps):
         if start + batch_size > n:
@@ -176,26 +253,40 @@ def _accuracy(model, X, y):
 # The source model: training, saving, loading
 # --------------------------------------------------------------------------
 
-def train_source_model(recipe=None, tasks=None):
-    """Train :func:`source_cnn` on digits 0-4 with random shifts; returns ``(model, accuracy)``.
+def train_source_model(data, recipe=None, steps=None):
+    """Train :func:`source_cnn` on the letters ``data = (X, y, X_test, y_test)``.
 
-    The accuracy is measured on the source task's held-out test images. With the default
-    ``SOURCE_RECIPE`` this is exactly how the shipped weights were made.
+    Returns ``(model, accuracy)``, the accuracy on the held-out letters. ``steps``
+    overrides the recipe's number of steps (the test replays the first few).
     """
     recipe = {**SOURCE_RECIPE, **(recipe or {})}
-    tasks = tasks or digit_tasks()
-    source = tasks.source
-    model = source_cnn(recipe["seed"])
+    X, y, X_test, y_test = data
+    model = source_cnn(recipe["seed"], n_classes=int(y.max()) + 1)
     optimizer = Adam(model.parameters(), lr=recipe["lr"])
-    shift = aug.RandomShift(recipe["max_shift"])
-    train_steps(model, optimizer, source.X_train, source.y_train, recipe["steps"],
-                recipe["batch_size"], seed=recipe["seed"], augment=shift)
-    return model, _accuracy(model, source.X_test, source.y_test)
+    train_steps(model, optimizer, X, y, recipe["steps"] if steps is None else steps,
+                recipe["batch_size"], seed=recipe["seed"], augment=augmentation())
+    return model, _accuracy(model, X_test, y_test)
 
 
-def save_source_model(model, accuracy, path=WEIGHTS_PATH, recipe=None):
-    """Write the weights (float32) and, beside them in the same .npz, the source accuracy,
-    the recipe and where they were made (numpy version, machine) as ``meta.*`` entries."""
+def weights_digest(model):
+    """SHA-256 of a model's parameters (names, shapes and float32 bytes), in a fixed order."""
+    h = hashlib.sha256()
+    for name, value in model.state_dict().items():
+        h.update(name.encode())
+        h.update(np.ascontiguousarray(value, dtype=np.float32).tobytes())
+    return h.hexdigest()
+
+
+def _data_digest(X, y):
+    h = hashlib.sha256()
+    h.update(np.ascontiguousarray(X, dtype=np.float32).tobytes())
+    h.update(np.ascontiguousarray(y, dtype=np.int64).tobytes())
+    return h.hexdigest()
+
+
+def save_source_model(model, accuracy, path=WEIGHTS_PATH, recipe=None, extra=None):
+    """Write the weights (float32) and, beside them in the same .npz, ``meta.*`` entries:
+    the held-out accuracy, the recipe, where they were made and ``extra`` (digests)."""
     import platform
 
     recipe = {**SOURCE_RECIPE, **(recipe or {})}
@@ -203,303 +294,315 @@ def save_source_model(model, accuracy, path=WEIGHTS_PATH, recipe=None):
             f"{META_PREFIX}numpy": np.asarray(np.__version__),
             f"{META_PREFIX}machine": np.asarray(platform.machine())}
     meta.update({f"{META_PREFIX}recipe.{k}": np.asarray(v) for k, v in recipe.items()})
+    meta.update({f"{META_PREFIX}{k}": np.asarray(v) for k, v in (extra or {}).items()})
     state = {k: v.astype(np.float32) for k, v in model.state_dict().items()}
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, **state, **meta)
+    np.savez_compressed(path, **state, **meta)
 
 
 def load_source_model(path=WEIGHTS_PATH):
     """The pretrained source model and its metadata: ``(model, meta)``.
 
-    ``meta['source_accuracy']`` is the accuracy measured on digits 0-4 when the weights
-    were made; ``meta['recipe']`` how they were trained. Each call builds a fresh copy,
-    so fine-tuning one copy leaves the others untouched.
+    ``meta['source_accuracy']`` is the accuracy on the held-out letters when the weights
+    were made, ``meta['recipe']`` how they were trained. Each call builds a fresh copy, so
+    fine-tuning one copy leaves the others untouched.
     """
     with np.load(path) as archive:
         arrays = {k: archive[k] for k in archive.files}
     state = {k: v for k, v in arrays.items() if not k.startswith(META_PREFIX)}
     recipe = {k[len(META_PREFIX + "recipe."):]: v.item() for k, v in arrays.items()
               if k.startswith(META_PREFIX + "recipe.")}
-    model = source_cnn(0)
+    model = source_cnn(0, n_classes=state["7.weight"].shape[0])
     model.load_state_dict(state)
     model.eval()
-    meta = {"source_accuracy": float(arrays[META_PREFIX + "source_accuracy"]),
-            "recipe": recipe, "n_parameters": model.num_parameters(),
-            "numpy": str(arrays[META_PREFIX + "numpy"]),
-            "machine": str(arrays[META_PREFIX + "machine"])}
+    meta = {k[len(META_PREFIX):]: v.item() for k, v in arrays.items()
+            if k.startswith(META_PREFIX) and not k.startswith(META_PREFIX + "recipe.")}
+    meta.update(recipe=recipe, n_parameters=model.num_parameters())
     return model, meta
 
 
 # --------------------------------------------------------------------------
-# The three strategies
+# The strategies
 # --------------------------------------------------------------------------
 
-def sample_per_class(y, per_class, seed):
-    """Indices of ``per_class`` random examples of every class in ``y`` (without replacement)."""
-    rng = np.random.default_rng(seed)
-    picks = [rng.choice(np.flatnonzero(y == c), per_class, replace=False)
-             for c in np.unique(y)]
-    return np.concatenate(picks)
+def features_of(body, X, batch_size=256):
+    """What a frozen ``body`` outputs for ``X``, computed once, in evaluation mode."""
+    body.eval()
+    return np.concatenate([body(X[k:k + batch_size]) for k in range(0, len(X), batch_size)])
 
 
-def frozen_model(source, n_classes=5, seed=0):
-    """Feature extraction: ``source`` without its classifier, frozen, plus a new linear layer.
+def select(build, X, y, X_val, y_val, search, seed, augment=None, batch_size=BATCH_SIZE):
+    """Train ``build()`` at each learning rate of ``search = (lrs, checkpoints)``; keep the
+    best on validation.
 
-    ``source[:-1]`` is the source network up to its 128 flattened features (the modules are
-    shared, not copied); ``freeze()`` stops their parameters from learning.
+    ``build()`` returns ``(model, trainable_parameters, frozen_part_or_None)``. Each run
+    reads the validation accuracy after each number of steps in ``checkpoints``; the weights
+    with the highest one (earliest on ties) win. Returns ``(model, {'lr', 'steps', 'val'})``.
     """
-    features = source[:-1].freeze()
-    head = Linear(128, n_classes, rng=np.random.default_rng(seed))
-    return Sequential(features, head)
+    lrs, checkpoints = search
+    best_val, best = -1.0, None
+    for k, lr in enumerate(lrs):
+        model, params, frozen = build()
+        optimizer = Adam(params, lr=lr)
+        rng = np.random.default_rng([seed, k])
+        done = 0
+        for steps in checkpoints:
+            train_steps(model, optimizer, X, y, steps - done, batch_size, seed=rng,
+                        augment=augment, frozen=frozen)
+            done = steps
+            val = _accuracy(model, X_val, y_val)
+            if val > best_val:
+                best_val, best = val, (model.state_dict(), dict(lr=lr, steps=steps, val=val))
+    model, _, _ = build()
+    model.load_state_dict(best[0])
+    model.eval()
+    return model, best[1]
 
 
-def finetune_optimizer(block, head, lr, finetune_lr):
-    """Adam with two parameter groups: the pretrained block at ``finetune_lr``, the head at ``lr``."""
-    return Adam([{"params": block.parameters(), "lr": finetune_lr},
-                 {"params": head.parameters()}], lr=lr)
+def linear_probe(F, y, F_val, y_val, seed, search=SEARCH["linear_probe"]):
+    """A new linear classifier on fixed features ``F``; full-batch Adam, chosen on validation."""
+    n_classes = int(y.max()) + 1
+
+    def build():
+        head = Linear(F.shape[1], n_classes, rng=np.random.default_rng([seed, 1]))
+        return head, head.parameters(), None
+
+    return select(build, F, y, F_val, y_val, search, seed, batch_size=len(y))
 
 
-def _probe(features, y, features_test, y_test, seed, recipe):
-    """Train a linear classifier on fixed features; returns ``(head, accuracy)``."""
-    head = Linear(features.shape[1], 5, rng=np.random.default_rng(1000 + seed))
-    # A linear layer on fixed features is cheap: train it on the whole set at every step.
-    train_steps(head, Adam(head.parameters(), lr=recipe["lr"]), features, y,
-                recipe["probe_steps"], len(y), seed=seed)
-    return head, _accuracy(head, features_test, y_test)
+def fine_tune(source, head, X, y, X_val, y_val, seed, search):
+    """Every layer of ``source[:-1]`` and the new ``head`` trained together, with the
+    augmentation, at one learning rate chosen on validation."""
+    def build():
+        model = Sequential(_copy(source)[:-1], _copy(head))
+        return model, model.parameters(), None
+
+    return select(build, X, y, X_val, y_val, search, seed, augment=augmentation())
 
 
-@dataclass
-class _Features:
-    """What a frozen front of a network outputs on the target pool and test set, once."""
+def _copy(module):
+    import copy
 
-    train: np.ndarray
-    test: np.ndarray
-
-    @classmethod
-    def of(cls, front, target):
-        front.eval()
-        return cls(front(target.X_train), front(target.X_test))
+    return copy.deepcopy(module)
 
 
-def _run_scratch(target, idx, seed, recipe, augment=None):
-    model = source_cnn(seed=1000 + seed)
-    optimizer = Adam(model.parameters(), lr=recipe["lr"])
-    train_steps(model, optimizer, target.X_train[idx], target.y_train[idx], recipe["steps"],
-                recipe["batch_size"], seed=seed, augment=augment)
-    return _accuracy(model, target.X_test, target.y_test)
+def run_cell(per_class, seed, strategies=STRATEGIES + ABLATIONS, digits=None,
+             source=None, truncated=None):
+    """Every strategy for one budget (labelled images per class) and one seed.
 
-
-def _run_finetune(block1_out, target, idx, seed, recipe, path):
-    """Block 1 stays frozen (its outputs are cached); block 2 and a new head are trained.
-
-    The head starts from a linear probe on the frozen features (as the notes advise:
-    first train the new classifier, then fine-tune); block 2 starts from the source
-    weights and learns ``finetune_lr / lr`` times more slowly than the head.
+    All strategies see the same labelled and validation images; each is scored once on the
+    full test set. Returns ``{strategy: {'test', 'lr', 'steps', 'val'}}``.
     """
-    source, _ = load_source_model(path)
-    block2 = source[3:7]                     # conv, ReLU, pool, flatten
-    y, y_test = target.y_train[idx], target.y_test
-    f_train, f_test = block2(block1_out.train[idx]), block2(block1_out.test)
-    head, _ = _probe(f_train, y, f_test, y_test, seed, recipe)
-    tail = Sequential(block2, head)
-    optimizer = finetune_optimizer(block2, head, recipe["lr"], recipe["finetune_lr"])
-    train_steps(tail, optimizer, block1_out.train[idx], y, recipe["finetune_steps"],
-                recipe["batch_size"], seed=seed)
-    return _accuracy(tail, block1_out.test, y_test)
-
-
-@dataclass
-class Results:
-    """Accuracies on the target test set: ``accuracy[strategy]`` has shape (sizes, seeds)."""
-
-    sizes: tuple
-    seeds: tuple
-    accuracy: dict = field(default_factory=dict)
-    seconds: dict = field(default_factory=dict)
-    n_test: int = 0
-
-    def mean(self, strategy):
-        return self.accuracy[strategy].mean(axis=1)
-
-    def std(self, strategy):
-        return self.accuracy[strategy].std(axis=1)
-
-    def at(self, strategy, per_class):
-        """The per-seed accuracies of ``strategy`` with ``per_class`` labels per class."""
-        return self.accuracy[strategy][self.sizes.index(per_class)]
-
-    def table(self):
-        """A plain-text table: mean ± std over seeds, one row per strategy."""
-        head = "labels per class".ljust(18) + "".join(f"{n:>14}" for n in self.sizes)
-        rows = [head]
-        for name in self.accuracy:
-            cells = "".join(f"{m:>8.3f} ±{s:.3f}" for m, s in zip(self.mean(name), self.std(name),
-                                                                    strict=True))
-            rows.append(name.ljust(18) + cells)
-        return "\n".join(rows)
-
-
-def run_experiment(sizes=(1, 2, 5, 10, 20, 50), seeds=(0, 1, 2, 3), recipe=None,
-                   strategies=STRATEGIES, path=WEIGHTS_PATH, tasks=None):
-    """Every strategy at every number of labels per class, once per seed.
-
-    For seed ``s`` and size ``n`` all strategies see the same ``n`` labelled images per
-    class (drawn with :func:`sample_per_class`), and are scored on all of the target's test
-    images. Frozen parts of a network never change, so their outputs are computed once for
-    the whole target set and reused: that is what makes feature extraction cheap.
-    """
-    recipe = {**TARGET_RECIPE, **(recipe or {})}
-    target = (tasks or digit_tasks()).target
-    sizes, seeds = tuple(sizes), tuple(seeds)
-    results = Results(sizes, seeds, n_test=len(target.y_test))
-    source, _ = load_source_model(path)
-    block1_out = _Features.of(source[:3], target)
-    pretrained = _Features.of(source[:-1], target)
-
-    for name in strategies:
-        acc = np.zeros((len(sizes), len(seeds)))
-        start = time.perf_counter()
-        for j, seed in enumerate(seeds):
-            if name == "frozen random":
-                features = _Features.of(source_cnn(seed=1000 + seed)[:-1], target)
-            for i, n in enumerate(sizes):
-                idx = sample_per_class(target.y_train, n, seed)
-                if name == "scratch":
-                    acc[i, j] = _run_scratch(target, idx, seed, recipe)
-                elif name == "frozen":
-                    acc[i, j] = _probe(pretrained.train[idx], target.y_train[idx],
-                                       pretrained.test, target.y_test, seed, recipe)[1]
-                elif name == "frozen random":
-                    acc[i, j] = _probe(features.train[idx], target.y_train[idx],
-                                       features.test, target.y_test, seed, recipe)[1]
-                elif name == "fine-tuned":
-                    acc[i, j] = _run_finetune(block1_out, target, idx, seed, recipe, path)
-                else:
-                    raise ValueError(f"unknown strategy {name!r}; choose from {STRATEGIES}")
-        results.accuracy[name] = acc
-        results.seconds[name] = time.perf_counter() - start
-    return results
-
-
-def run_augmentation_experiment(augment, sizes=(5,), seeds=(0, 1, 2, 3), recipe=None,
-                                tasks=None):
-    """Training from scratch with and without ``augment``, same labels, same seeds.
-
-    Returns a :class:`Results` with strategies ``'scratch'`` and ``'scratch + augmentation'``.
-    """
-    recipe = {**TARGET_RECIPE, **(recipe or {})}
-    target = (tasks or digit_tasks()).target
-    results = Results(tuple(sizes), tuple(seeds), n_test=len(target.y_test))
-    for name, transform in (("scratch", None), ("scratch + augmentation", augment)):
-        acc = np.zeros((len(sizes), len(seeds)))
-        start = time.perf_counter()
-        for j, seed in enumerate(seeds):
-            for i, n in enumerate(sizes):
-                idx = sample_per_class(target.y_train, n, seed)
-                acc[i, j] = _run_scratch(target, idx, seed, recipe, augment=transform)
-        results.accuracy[name] = acc
-        results.seconds[name] = time.perf_counter() - start
-    return results
-
-
-def cut_experiment(per_class=20, seeds=(0, 1, 2, 3), recipe=None, path=WEIGHTS_PATH,
-                   tasks=None):
-    """Linear probes on the features after block 1 and after block 2, pretrained and random.
-
-    Returns ``{(weights, block): accuracies over seeds}`` with ``weights`` in
-    ``('pretrained', 'random')`` and ``block`` in ``(1, 2)``.
-    """
-    recipe = {**TARGET_RECIPE, **(recipe or {})}
-    target = (tasks or digit_tasks()).target
-    source, _ = load_source_model(path)
+    digits = digits or load_digits()
+    X, y, X_val, y_val = digit_split(per_class, seed, digits)
+    X_test, y_test = digits.X_test, digits.y_test
+    n_classes = int(digits.y_train.max()) + 1
     out = {}
-    for weights in ("pretrained", "random"):
-        for block, stop in ((1, 3), (2, 6)):
-            accs = []
-            for seed in seeds:
-                net = source if weights == "pretrained" else source_cnn(seed=1000 + seed)
-                feats = _Features.of(Sequential(*net[:stop], Flatten()), target)
-                idx = sample_per_class(target.y_train, per_class, seed)
-                accs.append(_probe(feats.train[idx], target.y_train[idx], feats.test,
-                                   target.y_test, seed, recipe)[1])
-            out[(weights, block)] = np.array(accs)
+
+    def score(name, model, chosen, inputs=X_test):
+        out[name] = {"test": _accuracy(model, inputs, y_test), **chosen}
+
+    if source is None and {"linear_probe", "fine_tune", "lp_ft"} & set(strategies):
+        source = load_source_model(WEIGHTS_PATH)[0]
+    if truncated is None and any("truncated" in s for s in strategies):
+        truncated = load_source_model(TRUNCATED_PATH)[0]
+
+    def scratch_build():
+        model = source_cnn(seed=[seed, 2], n_classes=n_classes)
+        return model, model.parameters(), None
+
+    probes = {}
+    for name in strategies:
+        if name in ("scratch", "scratch_no_augmentation"):
+            model, chosen = select(scratch_build, X, y, X_val, y_val, SEARCH["scratch"], seed,
+                                   augment=augmentation() if name == "scratch" else None)
+            score(name, model, chosen)
+        elif name in ("linear_probe", "linear_probe_truncated", "random_features"):
+            net = {"linear_probe": source, "linear_probe_truncated": truncated,
+                   "random_features": source_cnn(seed=[seed, 3])}[name]
+            body = net[:-1]
+            head, chosen = linear_probe(features_of(body, X), y, features_of(body, X_val),
+                                        y_val, seed, SEARCH[name.replace("_truncated", "")])
+            probes[name] = head
+            score(name, Sequential(body, head), chosen)
+        elif name == "fine_tune":
+            head = Linear(128, n_classes, rng=np.random.default_rng([seed, 1]))
+            model, chosen = fine_tune(source, head, X, y, X_val, y_val, seed,
+                                      SEARCH["fine_tune"])
+            score(name, model, chosen)
+        elif name == "lp_ft":
+            # Start from the linear probe's head, as chosen on validation.
+            if "linear_probe" not in probes:
+                body = source[:-1]
+                probes["linear_probe"] = linear_probe(
+                    features_of(body, X), y, features_of(body, X_val), y_val, seed)[0]
+            model, chosen = fine_tune(source, probes["linear_probe"], X, y, X_val, y_val,
+                                      seed, SEARCH["lp_ft"])
+            score(name, model, chosen)
+        else:
+            raise ValueError(f"unknown strategy {name!r}; choose from "
+                             f"{STRATEGIES + ABLATIONS}")
     return out
+
+
+# --------------------------------------------------------------------------
+# The whole grid, its file, its summary
+# --------------------------------------------------------------------------
+
+def collect(cells, budgets, seeds, source_meta):
+    """The JSON document of the experiment, from ``cells[(per_class, seed)] = run_cell(...)``.
+
+    ``accuracy[strategy][str(per_class)]`` lists the test accuracies in the order of
+    ``seeds``; ``chosen`` holds the learning rate and steps each run picked on validation.
+    """
+    names = list(next(iter(cells.values())))
+    main = [s for s in STRATEGIES if s in names]
+    extra = [s for s in names if s not in STRATEGIES]
+
+    def table(strategies, key):
+        return {s: {str(n): [cells[(n, seed)][s][key] for seed in seeds] for n in budgets}
+                for s in strategies}
+
+    return {
+        "source": {"name": "letters A-Z, a-z rendered from 22 fonts (cnn_helpers.letters)",
+                   "n_train": int(source_meta["recipe"]["n_train"]), "classes": 52,
+                   "test_accuracy": float(source_meta["source_accuracy"])},
+        "target": {"name": "digits", "classes": 10, "val_per_class": VAL_PER_CLASS},
+        "seeds": list(seeds),
+        "accuracy": table(main, "test"),
+        "ablations": table(extra, "test"),
+        "chosen": {s: {str(n): [[cells[(n, seed)][s]["lr"], cells[(n, seed)][s]["steps"]]
+                                for seed in seeds] for n in budgets} for s in names},
+    }
+
+
+def load_results(path=RESULTS_PATH):
+    """The experiment's JSON document (the shipped copy by default)."""
+    return json.loads(Path(path).read_text())
+
+
+def paired_differences(results, strategy, baseline="scratch", table="accuracy"):
+    """Per budget: mean and 95% interval of ``strategy - baseline`` over paired seeds.
+
+    The interval is Student's t on the per-seed differences. Returns
+    ``{per_class: (mean, low, high)}``.
+    """
+    from scipy import stats
+
+    out = {}
+    for n, accs in results[table][strategy].items():
+        base = results["accuracy"][baseline][n] if baseline in results["accuracy"] \
+            else results["ablations"][baseline][n]
+        d = np.asarray(accs) - np.asarray(base)
+        half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
+        out[int(n)] = (float(d.mean()), float(d.mean() - half), float(d.mean() + half))
+    return out
+
+
+def summary_table(results):
+    """Plain text: per budget and strategy, mean ± sd of test accuracy and the paired
+    difference to scratch with its 95% interval (in points)."""
+    lines = [f"{'labels/class':>12} {'strategy':<16} {'accuracy':>14} "
+             f"{'minus scratch (95% CI), points':>32}"]
+    for n in results["accuracy"]["scratch"]:
+        for s, accs in results["accuracy"].items():
+            a = np.asarray(accs[n])
+            cell = f"{a.mean():.3f} ± {a.std(ddof=1):.3f}"
+            diff = ""
+            if s != "scratch":
+                m, lo, hi = paired_differences(results, s)[int(n)]
+                diff = f"{100 * m:+6.1f} [{100 * lo:+6.1f}, {100 * hi:+6.1f}]"
+            lines.append(f"{n:>12} {s:<16} {cell:>14} {diff:>32}")
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------
 # Figures
 # --------------------------------------------------------------------------
 
-def plot_results(results, ax=None, title=None):
-    """Accuracy against labels per class: mean over seeds, band from min to max."""
+STRATEGY_COLOURS = {"scratch": "#7f7f7f", "linear_probe": "#1f77b4", "fine_tune": "#d62728",
+                    "lp_ft": "#9467bd", "random_features": "#bcbd22",
+                    "linear_probe_truncated": "#17becf",
+                    "scratch_no_augmentation": "#2ca02c"}
+STRATEGY_LABELS = {"scratch": "scratch", "linear_probe": "linear probe",
+                   "fine_tune": "fine-tune", "lp_ft": "linear probe, then fine-tune",
+                   "random_features": "probe on random features",
+                   "linear_probe_truncated": "linear probe, small source",
+                   "scratch_no_augmentation": "scratch, no augmentation"}
+
+
+def _curves(results, strategies):
+    merged = {**results["accuracy"], **results.get("ablations", {})}
+    return {s: merged[s] for s in strategies}
+
+
+def plot_results(results, strategies=STRATEGIES, ax=None, title=None):
+    """Test accuracy against labels per class: mean over seeds, band from min to max."""
     from .. import plotting
 
     if ax is None:
         fig, ax = plotting.subplots(height=3.4)
     else:
         fig = ax.figure
-    x = np.asarray(results.sizes)
-    for name, acc in results.accuracy.items():
+    for name, table in _curves(results, strategies).items():
+        x = np.array([int(n) for n in table])
+        acc = np.array(list(table.values()))
         colour = STRATEGY_COLOURS.get(name)
-        style = "--" if name == "frozen random" else "-"
-        ax.plot(x, acc.mean(axis=1), style, marker="o", ms=4, color=colour, label=name)
+        style = "--" if name in ("random_features",) or "truncated" in name else "-"
+        ax.plot(x, acc.mean(axis=1), style, marker="o", ms=4, color=colour,
+                label=STRATEGY_LABELS.get(name, name))
         ax.fill_between(x, acc.min(axis=1), acc.max(axis=1), color=colour, alpha=0.15, lw=0)
     ax.set_xscale("log")
     ax.set_xticks(x, [str(n) for n in x])
     ax.minorticks_off()
     ax.set_xlabel("labelled images per class (log scale)")
-    ax.set_ylabel("target test accuracy")
+    ax.set_ylabel("digits test accuracy")
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize=9)
+    ax.legend(loc="lower right", fontsize=8)
     if title:
         ax.set_title(title)
     fig.tight_layout()
     return fig
 
 
-def draw_seeds(results, per_class, examples=None):
-    """One slider frame: the curves with ``per_class`` marked, and every seed's accuracy there.
-
-    ``examples`` may be the labelled images of seed 0 at that size, ``(n, 1, 8, 8)`` in the
-    class-by-class order of :func:`sample_per_class`; up to five per class are shown as a
-    strip underneath, so the reader sees how little the learners get.
-    """
-    import matplotlib.pyplot as plt
-
+def plot_differences(results, strategies, baseline="scratch", ax=None, title=None):
+    """Paired differences to ``baseline`` (points) per budget, with 95% intervals."""
     from .. import plotting
 
-    fig = plotting.subplots(height=3.2)[0]
-    fig.clf()
-    grid = fig.add_gridspec(2 if examples is not None else 1, 2, width_ratios=(1.25, 1),
-                            height_ratios=(4, 1) if examples is not None else None)
-    left, right = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1])
-    plot_results(results, ax=left)
-    left.axvline(per_class, color="k", lw=1, alpha=0.5)
-    left.legend().remove()
-    lo = min(acc.min() for acc in results.accuracy.values())
-    for k, (name, acc) in enumerate(results.accuracy.items()):
-        row = acc[results.sizes.index(per_class)]
-        right.scatter(row, np.full(len(row), k), color=STRATEGY_COLOURS.get(name), s=22)
-        right.plot([row.mean()] * 2, [k - 0.3, k + 0.3], color="k", lw=1.5)
-    right.set_yticks(range(len(results.accuracy)), list(results.accuracy))
-    right.set_xlim(max(0.0, lo - 0.03), 1.0)
-    right.invert_yaxis()
-    right.set_xlabel("accuracy (dots: seeds, bar: mean)")
-    right.set_title(f"{per_class} label{'s' if per_class > 1 else ''} per class")
-    right.grid(alpha=0.3, axis="x")
-    if examples is not None:
-        # At most five images of each class, taken from the class-by-class order.
-        n_classes = len(examples) // per_class
-        keep = min(per_class, 5)
-        picks = [c * per_class + k for c in range(n_classes) for k in range(keep)]
-        strip = fig.add_subplot(grid[1, :])
-        strip.imshow(_strip(examples[picks, 0], value=np.nan),
-                     cmap=plt.get_cmap("gray").with_extremes(bad="white"), vmin=0, vmax=1)
-        strip.set_axis_off()
-        what = (f"all {len(examples)} labelled images" if keep == per_class
-                else f"{keep} of the {per_class} labelled images per class")
-        strip.set_title(f"{what} (seed 0)", fontsize=9)
+    if ax is None:
+        fig, ax = plotting.subplots(height=3.2)
+    else:
+        fig = ax.figure
+    width = 0.8 / len(strategies)
+    for k, name in enumerate(strategies):
+        table = "accuracy" if name in results["accuracy"] else "ablations"
+        diffs = paired_differences(results, name, baseline, table)
+        budgets = list(diffs)
+        x = np.arange(len(budgets)) + (k - (len(strategies) - 1) / 2) * width
+        mean = np.array([diffs[n][0] for n in budgets]) * 100
+        low = np.array([diffs[n][1] for n in budgets]) * 100
+        high = np.array([diffs[n][2] for n in budgets]) * 100
+        ax.errorbar(x, mean, yerr=[mean - low, high - mean], fmt="o", ms=4, capsize=2,
+                    color=STRATEGY_COLOURS.get(name), label=STRATEGY_LABELS.get(name, name))
+    ax.axhline(0, color="k", lw=1)
+    ax.set_xticks(range(len(budgets)), [str(n) for n in budgets])
+    ax.set_xlabel("labelled images per class")
+    ax.set_ylabel(f"minus {STRATEGY_LABELS.get(baseline, baseline)} (points)")
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(fontsize=8, loc="upper right")
+    if title:
+        ax.set_title(title)
     fig.tight_layout()
+    return fig
+
+
+def show_letters(X, y, n=26):
+    """The first ``n`` letter images with their letters as titles."""
+    from .. import plotting
+    from ..letters import LETTERS
+
+    fig = plotting.show_feature_maps(X[:n, 0], ncols=13, signed=False,
+                                     titles=[LETTERS[k] for k in y[:n]], height_per_row=1.0)
     return fig
 
 
@@ -582,27 +685,3 @@ def show_flips(X, y, digits=(2, 3, 5, 7)):
     return fig
 
 
-def plot_cuts(cuts, per_class=20):
-    """Bars of :func:`cut_experiment`: probe accuracy after block 1 and block 2, pretrained
-    against random weights; dots are the seeds."""
-    from .. import plotting
-
-    fig, ax = plotting.subplots(height=2.8, width=6.5)
-    colours = {"pretrained": STRATEGY_COLOURS["frozen"], "random": STRATEGY_COLOURS["frozen random"]}
-    for k, block in enumerate((1, 2)):
-        for j, weights in enumerate(("pretrained", "random")):
-            accs = cuts[(weights, block)]
-            x = k + (j - 0.5) * 0.36
-            ax.bar(x, accs.mean(), width=0.34, color=colours[weights], alpha=0.8,
-                   label=f"{weights} weights" if k == 0 else None)
-            ax.scatter(np.full(len(accs), x), accs, color="k", s=8, zorder=3)
-    ax.set_xticks([0, 1], ["features after block 1\n(16x4x4 = 256)",
-                           "features after block 2\n(32x2x2 = 128)"])
-    low = min(a.min() for a in cuts.values())
-    ax.set_ylim(max(0.0, low - 0.05), 1.0)
-    ax.set_ylabel("target test accuracy")
-    ax.set_title(f"linear classifier on frozen features, {per_class} labels per class")
-    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=9, frameon=False)
-    ax.grid(alpha=0.3, axis="y")
-    fig.tight_layout()
-    return fig
