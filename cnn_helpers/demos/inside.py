@@ -5,11 +5,13 @@ book's digits CNN (:func:`cnn_helpers.models.train_digits_cnn`), and uses nothin
 model's own forward and backward passes:
 
 * **inside**: the feature maps after each convolution (:func:`layer_maps`);
-* **explanations**: the saliency map ``|d score / d input|`` (:func:`saliency_map`) and the
-  gradient-free occlusion map (:func:`occlusion_map`);
-* **attacks**: the fast gradient sign method (:func:`fgsm`), random-sign noise of the same size
-  as a control (:func:`random_sign_noise`), accuracy against the budget ``eps``
-  (:func:`attack_curve`), and a short adversarial fine-tuning (:func:`adversarial_finetune`).
+* **explanations**: the saliency map ``|d score / d input|`` (:func:`saliency_map`), the
+  gradient-free occlusion map (:func:`occlusion_map`), Grad-CAM (:func:`grad_cam`) and
+  activation maximisation (:func:`maximise_class`);
+* **attacks**: the fast gradient sign method (:func:`fgsm`), projected gradient descent with
+  random starts (:func:`pgd`), random-sign noise of the same size as a control
+  (:func:`random_sign_noise`), accuracy against the budget ``eps`` (:func:`attack_curve`), and a
+  short adversarial fine-tuning with its noise control (:func:`adversarial_finetune`).
 
 Images are float arrays in ``[0, x_max]`` (the digits of :func:`cnn_helpers.data.load_digits`
 lie in ``[0, 1]``). Every random choice takes a seed.
@@ -392,8 +394,9 @@ def pgd(model, x, y, eps, steps=20, step_size=None, restarts=1, seed=0, x_max=1.
     Each run starts from a random point of the ball, ``x + U(-eps, eps)``, takes ``steps``
     FGSM steps of ``step_size`` (default ``2.5 * eps / steps``, so the steps can cross the
     ball more than twice) and after each one projects back onto the ball and ``[0, x_max]``.
-    The images a run fails to fool get ``restarts - 1`` further runs from new random points. Returns ``(N, C, H, W)``:
-    for each image the first attempt that fooled the model, else the last attempt.
+    The images a run fails to fool get ``restarts - 1`` further runs from new random points.
+    Returns ``(N, C, H, W)``: for each image the first attempt that fooled the model, else the
+    last attempt.
     """
     x = _check_batch(x, "pgd")
     y = _check_labels(x, y, "pgd")
