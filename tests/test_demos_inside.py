@@ -182,6 +182,49 @@ def test_pgd_stays_in_the_ball_and_beats_fgsm_on_the_loss():
     assert pgd_loss >= fgsm_loss - 1e-9
 
 
+def test_pgd_finds_the_exact_worst_case_of_a_linear_model():
+    # Two classes, logits linear in x: the loss grows with the margin d . x, d = w1 - w0, so
+    # the worst point of the box is every pixel pushed by eps along sign(d), then clipped.
+    rng = np.random.default_rng(7)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(16, 2, rng=rng, dtype=np.float64))
+    x, y = images(5), np.zeros(5, dtype=np.int64)
+    d = (model[1].weight.data[1] - model[1].weight.data[0]).reshape(1, 1, 4, 4)
+    worst = np.clip(x + 0.1 * np.sign(d), 0, 1)
+    np.testing.assert_allclose(inside.pgd(model, x, y, eps=0.1, steps=20), worst, atol=1e-12)
+
+
+def test_pgd_starts_at_a_random_point_of_the_ball_and_is_seeded():
+    model, x, y = tiny_model(), images(4), np.array([0, 1, 2, 0])
+    start = inside.pgd(model, x, y, eps=0.05, steps=0)      # no step: only the random start
+    assert 0 < np.abs(start - x).max() <= 0.05 + 1e-12
+    assert not np.allclose(start, x)
+    np.testing.assert_array_equal(start, inside.pgd(model, x, y, eps=0.05, steps=0))
+    assert not np.array_equal(start, inside.pgd(model, x, y, eps=0.05, steps=0, seed=1))
+
+
+def test_pgd_restarts_only_the_images_it_has_not_fooled():
+    # Images on the decision boundary of a linear model, attacked with random points only
+    # (no steps): each try fools about half of them, so restarts fool more.
+    rng = np.random.default_rng(7)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(16, 2, rng=rng, dtype=np.float64))
+    w, b = model[1].weight.data, model[1].bias.data
+    d, c = w[1] - w[0], b[1] - b[0]
+    x = 0.5 + 0.1 * np.random.default_rng(4).standard_normal((40, 16))
+    x = x - np.outer((x @ d + c) / (d @ d), d)               # margin 0: on the boundary
+    x = x + 1e-9 * d                                         # then just on the side of class 1
+    x = x.reshape(40, 1, 4, 4)
+    y = np.ones(40, dtype=np.int64)
+    assert np.all(model(x).argmax(axis=1) == 1) and 0 < x.min() and x.max() < 1
+    one = inside.pgd(model, x, y, eps=0.01, steps=0, restarts=1)
+    three = inside.pgd(model, x, y, eps=0.01, steps=0, restarts=3)
+    fooled_once = model(one).argmax(axis=1) != y
+    fooled_thrice = model(three).argmax(axis=1) != y
+    assert 0 < fooled_once.sum() < fooled_thrice.sum() < len(x)
+    np.testing.assert_array_equal(three[fooled_once], one[fooled_once])   # first success kept
+    assert np.all(fooled_thrice >= fooled_once)
+    assert np.abs(three - x).max() <= 0.01 + 1e-12
+
+
 def test_random_sign_noise_has_the_same_size_and_is_seeded():
     x = images(3)
     noisy = inside.random_sign_noise(x, 0.04, seed=2)
@@ -199,14 +242,27 @@ def test_attack_curve_starts_at_the_clean_accuracy_and_fgsm_hurts_more():
     assert np.all(np.diff(curve.fgsm) <= 0)
 
 
-def test_adversarial_finetune_trains_a_copy():
+@pytest.mark.parametrize("perturb", ["FGSM", "random signs"])
+def test_adversarial_finetune_trains_a_copy(perturb):
     model, x, y = tiny_model(), images(16), np.arange(16) % 3
     before = [p.data.copy() for p in model.parameters()]
-    robust = inside.adversarial_finetune(model, x, y, eps=0.05, epochs=2, batch_size=8)
+    robust = inside.adversarial_finetune(model, x, y, eps=0.05, epochs=2, batch_size=8,
+                                         perturb=perturb)
     for old, p in zip(before, model.parameters(), strict=True):
         np.testing.assert_array_equal(p.data, old)
     assert any(not np.allclose(p.data, old) for p, old in zip(robust.parameters(), before, strict=True))
     assert not robust.training
+    with pytest.raises(ValueError, match="perturb must be"):
+        inside.adversarial_finetune(model, x, y, eps=0.05, perturb="gaussian")
+
+
+def test_adversarial_finetune_with_no_budget_is_training_on_doubled_clean_batches():
+    # eps = 0: the FGSM copy and the noise copy are the clean batch, so the two arms agree.
+    model, x, y = tiny_model(), images(16), np.arange(16) % 3
+    runs = [inside.adversarial_finetune(model, x, y, eps=0.0, epochs=1, batch_size=8,
+                                        perturb=p) for p in ("FGSM", "random signs")]
+    for a, b in zip(runs[0].parameters(), runs[1].parameters(), strict=True):
+        np.testing.assert_allclose(a.data, b.data, rtol=1e-12)
 
 
 # --------------------------------------------------------------------------
@@ -255,9 +311,65 @@ def test_figures_are_figures(cnn):
         inside.draw_attack(cnn, image, 3, 0.1),
         inside.draw_attack(cnn, image, 3, 0.1, kind="random signs"),
         inside.plot_attack_curve(curve, curve),
+        inside.show_grad_cam_and_maximised(x[:4], y[:4], inside.grad_cam(cnn, x[:4], y[:4]),
+                                           inside.maximise_class(cnn, np.arange(10), steps=2)),
     ]
     for fig in figures:
         assert isinstance(fig, Figure)
         plt.close(fig)
     with pytest.raises(ValueError, match="kind must be"):
         inside.draw_attack(cnn, image, 3, 0.1, kind="noise")
+
+
+def test_logit_score_and_patch_sums():
+    model, x = tiny_model(), images(3)
+    np.testing.assert_allclose(inside.logit_score(model, 2)(x), model(x)[:, 2], rtol=1e-6)
+    values = np.arange(12.0).reshape(3, 4)
+    sums = inside.patch_sums(values, 2)
+    assert sums.shape == (2, 3)
+    assert sums[0, 0] == 0 + 1 + 4 + 5 and sums[1, 2] == 6 + 7 + 10 + 11
+    # Occluding a linear score over a ones image removes exactly the window sums of its weight.
+    weight = np.random.default_rng(2).standard_normal((1, 4, 4))
+    np.testing.assert_allclose(
+        inside.occlusion_map(inside.PixelScore(weight), np.ones((1, 4, 4)), 2),
+        inside.patch_sums(weight[0], 2), rtol=1e-12)
+    with pytest.raises(ValueError, match=r"2D map, got shape \(3,\)"):
+        inside.patch_sums(np.zeros(3), 2)
+
+
+def test_grad_cam_is_the_gradient_weighted_sum_of_the_maps():
+    # alpha_k from finite differences of the logit in conv 3's maps, the map by hand.
+    x = images(2, (1, 8, 8))
+    net = digits_cnn(seed=3).double().eval()
+    net[5].bias.data += 5.0      # conv 3's maps all positive: no ReLU kinks, no pooling ties
+    end = inside.CONV_STAGES["conv 3 + ReLU"]
+    for i in range(len(x)):
+        maps = net[:end](x[i:i + 1]).copy()
+        for c in range(10):
+            numeric = numerical_gradient(lambda m, c=c: net[end:](m)[0, c], maps.copy())
+            weighted = (numeric.mean(axis=(2, 3), keepdims=True) * maps).sum(axis=1)[0]
+            cam = inside.grad_cam(net, x[i:i + 1], np.array([c]), stage="conv 3 + ReLU")
+            assert cam.shape == (1, 4, 4)
+            np.testing.assert_allclose(cam[0], np.maximum(weighted, 0), rtol=1e-5, atol=1e-8)
+    assert inside.grad_cam(net, x, np.array([1, 2])).shape == (2, 8, 8)   # conv 2: 8x8
+    assert not any(m.training for m in net.modules())     # the model's mode is kept
+    with pytest.raises(ValueError, match="stage must be one of"):
+        inside.grad_cam(net, x, np.array([1, 2]), stage="pool")
+
+
+def test_maximise_class_of_a_linear_score_reaches_the_closed_form():
+    # logit_c = w_c . x + b_c; maximising w . x - l2 |x|^2 over the box gives clip(w / 2 l2).
+    rng = np.random.default_rng(5)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(16, 3, rng=rng, dtype=np.float64))
+    model[1].weight.data *= 0.3
+    got = inside.maximise_class(model, [0, 2], steps=2000, lr=0.05, l2=0.5, shape=(1, 4, 4))
+    w = model[1].weight.data[[0, 2]].reshape(2, 1, 4, 4)
+    np.testing.assert_allclose(got, np.clip(w / (2 * 0.5), 0, 1), atol=1e-4)
+
+
+def test_rank_correlation():
+    a = np.arange(6.0).reshape(2, 3)
+    assert inside.rank_correlation(a, a ** 3) == pytest.approx(1.0)
+    assert inside.rank_correlation(a, -a) == pytest.approx(-1.0)
+    with pytest.raises(ValueError, match=r"shapes \(2, 3\) and \(3, 2\)"):
+        inside.rank_correlation(a, a.T)

@@ -5,11 +5,13 @@ book's digits CNN (:func:`cnn_helpers.models.train_digits_cnn`), and uses nothin
 model's own forward and backward passes:
 
 * **inside**: the feature maps after each convolution (:func:`layer_maps`);
-* **explanations**: the saliency map ``|d score / d input|`` (:func:`saliency_map`) and the
-  gradient-free occlusion map (:func:`occlusion_map`);
-* **attacks**: the fast gradient sign method (:func:`fgsm`), random-sign noise of the same size
-  as a control (:func:`random_sign_noise`), accuracy against the budget ``eps``
-  (:func:`attack_curve`), and a short adversarial fine-tuning (:func:`adversarial_finetune`).
+* **explanations**: the saliency map ``|d score / d input|`` (:func:`saliency_map`), the
+  gradient-free occlusion map (:func:`occlusion_map`), Grad-CAM (:func:`grad_cam`) and
+  activation maximisation (:func:`maximise_class`);
+* **attacks**: the fast gradient sign method (:func:`fgsm`), projected gradient descent with
+  random starts (:func:`pgd`), random-sign noise of the same size as a control
+  (:func:`random_sign_noise`), accuracy against the budget ``eps`` (:func:`attack_curve`), and a
+  short adversarial fine-tuning with its noise control (:func:`adversarial_finetune`).
 
 Images are float arrays in ``[0, x_max]`` (the digits of :func:`cnn_helpers.data.load_digits`
 lie in ``[0, 1]``). Every random choice takes a seed.
@@ -36,7 +38,12 @@ __all__ = [
     "score_gradient",
     "loss_gradient",
     "saliency_map",
+    "grad_cam",
+    "maximise_class",
+    "rank_correlation",
     "probability_score",
+    "logit_score",
+    "patch_sums",
     "PixelScore",
     "numerical_score_gradient",
     "numerical_saliency",
@@ -53,6 +60,7 @@ __all__ = [
     "draw_layer",
     "draw_explanation",
     "draw_attack",
+    "show_grad_cam_and_maximised",
     "plot_attack_curve",
 ]
 
@@ -173,6 +181,61 @@ def saliency_map(model, x, classes):
     return np.abs(score_gradient(model, x, classes)).max(axis=1)
 
 
+def grad_cam(model, x, classes, stage="conv 2 + ReLU"):
+    """Grad-CAM (Selvaraju et al., 2017) of the digits CNN at one convolution stage: ``(N, h, w)``.
+
+    The feature maps ``A_k`` after ``stage`` are weighted by ``alpha_k``, the mean over the
+    grid of ``d logit[class] / d A_k``, summed over ``k`` and passed through a ReLU. The maps
+    have the stage's grid (8x8 for ``"conv 2 + ReLU"``, 4x4 for ``"conv 3 + ReLU"``).
+    """
+    x = _check_batch(x, "grad_cam")
+    classes = _check_labels(x, classes, "grad_cam", name="classes")
+    if stage not in CONV_STAGES:
+        raise ValueError(f"grad_cam: stage must be one of {list(CONV_STAGES)}, got {stage!r}")
+    end = CONV_STAGES[stage]
+
+    def pick(logits):
+        g = np.zeros_like(logits)
+        g[np.arange(len(classes)), classes] = 1.0
+        return g
+
+    # A slice is a new Sequential in training mode that shares the layers; put both halves
+    # in evaluation mode, and give the layers back the model's own mode afterwards.
+    was_training = model.training
+    try:
+        maps = model[:end].eval()(x)                             # (N, K, h, w)
+        grad = input_gradient(model[end:].eval(), maps, pick)    # d logit / d maps
+    finally:
+        model.train(was_training)
+    alpha = grad.mean(axis=(2, 3), keepdims=True)                # (N, K, 1, 1)
+    return np.maximum((alpha * maps).sum(axis=1), 0.0)
+
+
+def maximise_class(model, classes, steps=200, lr=0.05, l2=0.05, shape=(1, 8, 8), x_max=1.0):
+    """Activation maximisation (Simonyan et al., 2014): the input that maximises a class score.
+
+    Gradient ascent on ``logit[class](x) - l2 * ||x||^2`` from a grey image, every pixel kept
+    in ``[0, x_max]``; the L2 penalty keeps the picture from filling up with ink the score
+    barely needs. Returns ``(len(classes), *shape)``.
+    """
+    classes = np.asarray(classes)
+    x = np.full((len(classes), *shape), 0.5 * x_max, dtype=np.float32)
+    for _ in range(steps):
+        grad = score_gradient(model, x, classes) - 2 * l2 * x
+        x = np.clip(x + lr * grad, 0.0, x_max).astype(np.float32)
+    return x
+
+
+def rank_correlation(a, b):
+    """Spearman rank correlation of two maps of one shape, flattened (a float in [-1, 1])."""
+    from scipy.stats import spearmanr
+
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape:
+        raise ValueError(f"rank_correlation: maps of shapes {a.shape} and {b.shape}")
+    return float(spearmanr(a.ravel(), b.ravel()).statistic)
+
+
 # --------------------------------------------------------------------------
 # Occlusion and finite differences: explanations without backward passes
 # --------------------------------------------------------------------------
@@ -236,6 +299,25 @@ def probability_score(model, label):
         # predict_logits runs in evaluation mode and restores the model's mode afterwards.
         return softmax(predict_logits(model, np.asarray(batch, dtype=np.float32)), dim=1)[:, label]
     return score
+
+
+def logit_score(model, label):
+    """A function ``batch (N, C, H, W) -> (N,)``: the model's logit (score) of ``label``.
+
+    The quantity saliency differentiates, so occlusion of it compares like with like.
+    """
+    def score(batch):
+        return predict_logits(model, np.asarray(batch, dtype=np.float32))[:, label]
+    return score
+
+
+def patch_sums(values, size):
+    """Sums of ``values (H, W)`` over every ``size x size`` window, stride 1:
+    ``(H - size + 1, W - size + 1)``, the grid of :func:`occlusion_map`."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 2:
+        raise ValueError(f"patch_sums: expected a 2D map, got shape {values.shape}")
+    return np.lib.stride_tricks.sliding_window_view(values, (size, size)).sum(axis=(2, 3))
 
 
 def occlusion_map(score, image, size=2, fill=0.0):
@@ -306,22 +388,33 @@ def fgsm(model, x, y, eps, x_max=1.0):
     return fgsm_step(x, loss_gradient(model, x, y), eps, x_max)
 
 
-def pgd(model, x, y, eps, steps=10, step_size=None, x_max=1.0):
-    """Projected gradient descent (Madry et al., 2018): FGSM repeated in small steps.
+def pgd(model, x, y, eps, steps=20, step_size=None, restarts=1, seed=0, x_max=1.0):
+    """Projected gradient descent (Madry et al., 2018): an ascent on the loss inside the eps-ball.
 
-    After every step of ``step_size`` (default ``2.5 * eps / steps``) the images are pulled
-    back into the eps-ball around ``x`` (each pixel within ``eps`` of its clean value) and
-    into ``[0, x_max]``. A stronger attack than one FGSM step with the same budget, and the
-    usual yardstick of robustness. Returns ``(N, C, H, W)``.
+    Each run starts from a random point of the ball, ``x + U(-eps, eps)``, takes ``steps``
+    FGSM steps of ``step_size`` (default ``2.5 * eps / steps``, so the steps can cross the
+    ball more than twice) and after each one projects back onto the ball and ``[0, x_max]``.
+    The images a run fails to fool get ``restarts - 1`` further runs from new random points.
+    Returns ``(N, C, H, W)``: for each image the first attempt that fooled the model, else the
+    last attempt.
     """
     x = _check_batch(x, "pgd")
+    y = _check_labels(x, y, "pgd")
     eps = _check_eps(eps, "pgd")
-    step_size = 2.5 * eps / steps if step_size is None else step_size
-    adv = x.copy()
-    for _ in range(steps):
-        adv = fgsm_step(adv, loss_gradient(model, adv, y), step_size, x_max)
-        adv = np.clip(adv, x - eps, x + eps).astype(x.dtype, copy=False)
-    return adv
+    step_size = 2.5 * eps / max(steps, 1) if step_size is None else step_size
+    rng = np.random.default_rng(seed)
+    best, todo = x.copy(), np.arange(len(x))
+    for _ in range(restarts):
+        x0, y0 = x[todo], y[todo]
+        adv = np.clip(x0 + rng.uniform(-eps, eps, x0.shape), 0, x_max).astype(x.dtype)
+        for _ in range(steps):
+            adv = fgsm_step(adv, loss_gradient(model, adv, y0), step_size, x_max)
+            adv = np.clip(adv, x0 - eps, x0 + eps)          # back onto the eps-ball
+        best[todo] = adv
+        todo = todo[predict(model, adv) == y0]              # restart only the survivors
+        if len(todo) == 0:
+            break
+    return best
 
 
 def random_sign_noise(x, eps, seed=0, x_max=1.0):
@@ -369,25 +462,31 @@ def attack_curve(model, x, y, eps_values, seed=0, x_max=1.0):
     return AttackCurve(eps_values, np.array(adv), np.array(rnd))
 
 
-def adversarial_finetune(model, x, y, eps, epochs=3, batch_size=32, lr=1e-3, seed=0, x_max=1.0):
-    """A copy of ``model`` trained further on clean and FGSM images, half and half.
+def adversarial_finetune(model, x, y, eps, epochs=3, batch_size=32, lr=1e-3, seed=0,
+                         perturb="FGSM", x_max=1.0):
+    """A copy of ``model`` trained further on clean and perturbed images, half and half.
 
-    Each step builds the FGSM examples of the batch against the *current* weights, then
-    takes one Adam step on the loss of the clean batch plus its adversarial copy: the
-    recipe of Goodfellow et al. (2015), made short so that it runs in seconds. The model
-    passed in is left untouched. Dropout is kept off while the attack is built, so the
-    attack sees the network as it classifies.
+    perturb : ``"FGSM"`` builds the FGSM examples of each batch against the *current*
+    weights (Goodfellow et al., 2015); ``"random signs"`` is the control, random-sign noise
+    of the same size, for the same steps. Each step is one Adam step on the loss of the
+    clean batch plus its perturbed copy. The model passed in is left untouched.
     """
     x = _check_batch(x, "adversarial_finetune")
     y = _check_labels(x, y, "adversarial_finetune")
+    if perturb not in ("FGSM", "random signs"):
+        raise ValueError(f"adversarial_finetune: perturb must be 'FGSM' or 'random signs', "
+                         f"got {perturb!r}")
     robust = copy.deepcopy(model)
     optimizer = Adam(robust.parameters(), lr=lr)
     rng = np.random.default_rng(seed)
     for _ in range(epochs):
         for idx in iterate_minibatches(len(x), batch_size, rng):
             xb, yb = x[idx], y[idx]
-            adv = fgsm_step(xb, loss_gradient(robust, xb, yb), eps, x_max)
-            both, labels = np.concatenate([xb, adv]), np.concatenate([yb, yb])
+            if perturb == "FGSM":       # attack the weights as they are now (dropout off)
+                moved = fgsm(robust, xb, yb, eps, x_max)
+            else:
+                moved = random_sign_noise(xb, eps, rng, x_max)
+            both, labels = np.concatenate([xb, moved]), np.concatenate([yb, yb])
             robust.train()
             logits = robust(both)
             optimizer.zero_grad()
@@ -514,6 +613,25 @@ def draw_attack(model, image, label, eps, kind="FGSM", seed=0, x_max=1.0):
     # The colour scale is the budget, so a full-strength push is always full red or blue.
     _signed(axes[2], attacked[0, 0] - image[0], eps or 1.0, "perturbation (±eps)")
     _probabilities(axes[3], probs, label)
+    fig.tight_layout()
+    return fig
+
+
+def show_grad_cam_and_maximised(images, labels, cams, maximised):
+    """Two rows: digits with their Grad-CAM maps overlaid, and one maximised input per class.
+
+    images : ``(M, 1, H, W)`` with ``labels (M,)`` and ``cams (M, H, W)``;
+    maximised : ``(K, 1, H, W)``, the input that maximises the score of class ``k``.
+    """
+    cols = max(len(images), len(maximised))
+    fig, axes = plotting.subplots(2, cols, height=1.5 * 2)
+    for ax in axes.ravel():
+        ax.set_axis_off()
+    for k, (image, label, cam) in enumerate(zip(images, labels, cams, strict=True)):
+        _grey(axes[0, k], image[0], f"a {label}: Grad-CAM")
+        axes[0, k].imshow(cam, cmap="magma", alpha=0.6, vmin=0, vmax=float(cam.max()) or 1.0)
+    for k, picture in enumerate(maximised):
+        _grey(axes[1, k], picture[0], f"max. score {k}")
     fig.tight_layout()
     return fig
 
