@@ -215,6 +215,7 @@ class _ConvCall(NamedTuple):
     pads: tuple  # ((top, bottom), (left, right))
     out_hw: tuple
     out_shape: tuple  # output shape in the caller's form
+    groups: int  # input and output channels split into this many independent groups
 
 
 _FORMS = {
@@ -283,7 +284,29 @@ def _geometry(op, nd, x, w, stride, padding, dilation):
     return stride_t, dilation_t, pads, tuple(out_sp)
 
 
-def _setup(op, nd, x, w, b, stride, padding, dilation, grad_out=None, flip=False):
+def _check_groups(op, groups, x, w, c_in_x, c_in_w, c_out):
+    """``groups`` splits the channels: C_in = groups * weight's C_in, C_out divisible by it."""
+    (groups,) = int_tuple(groups, 1, "groups", op)
+    if c_out % groups:
+        raise ValueError(
+            f"{op}: groups={groups} must divide the {c_out} output channels "
+            f"(weight shape {w.shape})"
+        )
+    if c_in_x != c_in_w * groups:
+        if groups == 1:
+            raise ValueError(
+                f"{op}: input has {c_in_x} channels but weight expects {c_in_w} "
+                f"(input shape {x.shape}, weight shape {w.shape})"
+            )
+        raise ValueError(
+            f"{op}: with groups={groups} the input must have groups * {c_in_w} = "
+            f"{groups * c_in_w} channels (weight shape {w.shape} holds {c_in_w} input "
+            f"channels per group), got {c_in_x} (input shape {x.shape})"
+        )
+    return groups
+
+
+def _setup(op, nd, x, w, b, stride, padding, dilation, grad_out=None, flip=False, groups=1):
     """Validate a conv call and reshape it to the batched 2D form."""
     x, w, b, g = as_float_arrays(op, input=x, weight=w, bias=b, grad_out=grad_out)
     _check_forms(op, nd, x, w)
@@ -297,18 +320,14 @@ def _setup(op, nd, x, w, b, stride, padding, dilation, grad_out=None, flip=False
     if nd == 1:
         w4, x4 = w4[:, :, None, :], x4[:, :, None, :]
     c_out, c_in = w4.shape[:2]
-    if x4.shape[1] != c_in:
-        raise ValueError(
-            f"{op}: input has {x4.shape[1]} channels but weight expects {c_in} "
-            f"(input shape {x.shape}, weight shape {w.shape})"
-        )
+    groups = _check_groups(op, groups, x, w, x4.shape[1], c_in, c_out)
     b = _check_bias(op, b, w, c_out, plain)
     stride_t, dilation_t, pads, out_sp = _geometry(op, nd, x, w, stride, padding, dilation)
     out_hw = out_sp
     if nd == 1:
         stride_t, dilation_t, pads, out_hw = (1, *stride_t), (1, *dilation_t), ((0, 0), *pads), (1, *out_sp)
     lead = () if plain else ((c_out,) if x.ndim == nd + 1 else (x.shape[0], c_out))
-    call = _ConvCall(x4, w4, b, stride_t, dilation_t, pads, out_hw, lead + out_sp)
+    call = _ConvCall(x4, w4, b, stride_t, dilation_t, pads, out_hw, lead + out_sp, groups)
     if g is not None:
         check_grad_shape(g, call.out_shape, op)
     return call, g
@@ -320,7 +339,15 @@ def _forward(call):
     oh, ow = call.out_hw
     cols, row = _columns(call)
     # One product for the whole batch; its result is (C_out, N, OH, R).
-    out_rows = np.matmul(call.w4.reshape(c_out, -1), cols).reshape(c_out, n, oh, row)
+    if call.groups == 1:
+        out_rows = np.matmul(call.w4.reshape(c_out, -1), cols)
+    else:
+        # The columns' rows run channel by channel, so each group's rows are one
+        # block: one product per group, all in one stacked matmul.
+        groups = call.groups
+        out_rows = np.matmul(call.w4.reshape(groups, c_out // groups, -1),
+                             cols.reshape(groups, -1, cols.shape[1]))
+    out_rows = out_rows.reshape(c_out, n, oh, row)
     out = np.empty((n, c_out, oh, ow), dtype=out_rows.dtype)
     # Moving the batch axis back to the front, dropping the junk columns and
     # adding the bias share one pass that writes a contiguous result.
@@ -343,11 +370,19 @@ def _backward(call, g, x_shape, w_shape, plain):
     go = np.zeros(shape, dtype=g.dtype) if row != ow else np.empty(shape, dtype=g.dtype)
     go[..., :ow] = g.reshape(n, c_out, oh, ow).transpose(1, 0, 2, 3)
     go = go.reshape(c_out, -1)
-    # grad_w sums over the batch and every position in one product.
-    grad_w = go @ cols.T
-    # cols is no longer needed, so its memory takes the column gradient
-    # (fresh large arrays cost page faults that rival the arithmetic here).
-    dcols = np.matmul(call.w4.reshape(c_out, -1).T, go, out=cols)
+    if call.groups == 1:
+        # grad_w sums over the batch and every position in one product.
+        grad_w = go @ cols.T
+        # cols is no longer needed, so its memory takes the column gradient
+        # (fresh large arrays cost page faults that rival the arithmetic here).
+        dcols = np.matmul(call.w4.reshape(c_out, -1).T, go, out=cols)
+    else:
+        groups = call.groups
+        go_g = go.reshape(groups, c_out // groups, -1)
+        cols_g = cols.reshape(groups, -1, cols.shape[1])
+        grad_w = go_g @ cols_g.transpose(0, 2, 1)
+        w_g = call.w4.reshape(groups, c_out // groups, -1)
+        dcols = np.matmul(w_g.transpose(0, 2, 1), go_g, out=cols_g).reshape(cols.shape)
     grad_x = _uncolumns(dcols, call)
     grad_b = g.reshape(n, c_out, oh, ow).sum(axis=(0, 2, 3))
     if plain:
@@ -360,43 +395,48 @@ def _backward(call, g, x_shape, w_shape, plain):
 # ---------------------------------------------------------------------------
 
 
-def conv2d(x, w, b=None, stride=1, padding=0, dilation=1):
-    """2D cross-correlation, as ``torch.nn.functional.conv2d`` (without groups).
+def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """2D cross-correlation, as ``torch.nn.functional.conv2d``.
 
     Parameters
     ----------
     x : (N, C_in, H, W), (C_in, H, W) or a plain image (H, W).
-    w : (C_out, C_in, KH, KW), or (KH, KW) with a plain image.
+    w : (C_out, C_in / groups, KH, KW), or (KH, KW) with a plain image.
     b : (C_out,) or None; a scalar or (1,) with a plain image.
     stride, dilation : int or (sh, sw) / (dh, dw), positive.
     padding : int, (ph, pw), ``'valid'`` or ``'same'`` (stride 1 only; an odd
         leftover goes to the bottom/right, as in torch). Zero padding.
+    groups : positive int dividing C_in and C_out. The channels split into
+        ``groups`` blocks; output block ``g`` sees only input block ``g``, with
+        ``C_in / groups`` channels per filter. ``groups = C_in`` is a depthwise
+        convolution.
 
     Returns
     -------
     out : (N, C_out, OH, OW), (C_out, OH, OW) or (OH, OW), with
         ``OH = (H + 2*ph - dh*(KH - 1) - 1) // sh + 1`` and likewise ``OW``.
     """
-    call, _ = _setup("conv2d", 2, x, w, b, stride, padding, dilation)
+    call, _ = _setup("conv2d", 2, x, w, b, stride, padding, dilation, groups=groups)
     return _forward(call)
 
 
-def conv1d(x, w, b=None, stride=1, padding=0, dilation=1):
-    """1D cross-correlation, as ``torch.nn.functional.conv1d`` (without groups).
+def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """1D cross-correlation, as ``torch.nn.functional.conv1d``.
 
     Parameters
     ----------
     x : (N, C_in, L), (C_in, L) or a plain signal (L,).
-    w : (C_out, C_in, K), or (K,) with a plain signal.
+    w : (C_out, C_in / groups, K), or (K,) with a plain signal.
     b : (C_out,) or None; a scalar or (1,) with a plain signal.
     stride, dilation : positive int. padding : int, ``'valid'`` or ``'same'``.
+    groups : positive int dividing C_in and C_out, as in ``conv2d``.
 
     Returns
     -------
     out : (N, C_out, L_out), (C_out, L_out) or (L_out,),
         ``L_out = (L + 2*padding - dilation*(K - 1) - 1) // stride + 1``.
     """
-    call, _ = _setup("conv1d", 1, x, w, b, stride, padding, dilation)
+    call, _ = _setup("conv1d", 1, x, w, b, stride, padding, dilation, groups=groups)
     return _forward(call)
 
 
@@ -423,13 +463,13 @@ def true_conv1d(x, w, b=None, stride=1, padding=0, dilation=1):
     return _forward(call)
 
 
-def conv2d_backward(grad_out, x, w, stride=1, padding=0, dilation=1):
+def conv2d_backward(grad_out, x, w, stride=1, padding=0, dilation=1, groups=1):
     """Gradients of ``conv2d`` with respect to its input, weight and bias.
 
     Parameters
     ----------
     grad_out : upstream gradient, the shape of ``conv2d(x, w, ...)``.
-    x, w, stride, padding, dilation : exactly as passed to ``conv2d``.
+    x, w, stride, padding, dilation, groups : exactly as passed to ``conv2d``.
 
     Returns
     -------
@@ -437,14 +477,16 @@ def conv2d_backward(grad_out, x, w, stride=1, padding=0, dilation=1):
     grad_w : shape of ``w``.
     grad_b : (C_out,); a 0-d array for a plain image (whose bias is a scalar).
     """
-    call, g = _setup("conv2d_backward", 2, x, w, None, stride, padding, dilation, grad_out)
+    call, g = _setup("conv2d_backward", 2, x, w, None, stride, padding, dilation, grad_out,
+                     groups=groups)
     return _backward(call, g, np.shape(x), np.shape(w), np.ndim(x) == 2)
 
 
-def conv1d_backward(grad_out, x, w, stride=1, padding=0, dilation=1):
+def conv1d_backward(grad_out, x, w, stride=1, padding=0, dilation=1, groups=1):
     """Gradients of ``conv1d``: returns ``(grad_x, grad_w, grad_b)`` shaped like ``x``, ``w``
     and ``(C_out,)`` (a 0-d array for a plain signal). Arguments as ``conv1d``."""
-    call, g = _setup("conv1d_backward", 1, x, w, None, stride, padding, dilation, grad_out)
+    call, g = _setup("conv1d_backward", 1, x, w, None, stride, padding, dilation, grad_out,
+                     groups=groups)
     return _backward(call, g, np.shape(x), np.shape(w), np.ndim(x) == 1)
 
 

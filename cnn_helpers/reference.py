@@ -26,10 +26,13 @@ def _pad_image(x, ph, pw, value=0.0):
     return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
 
 
-def conv1d(x, w, b=None, stride=1, padding=0, dilation=1):
-    """1D cross-correlation. x: (N, C_in, L), w: (C_out, C_in, K) -> (N, C_out, L_out)."""
-    N, C_in, L = x.shape
-    C_out, _, K = w.shape
+def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """1D cross-correlation. x: (N, C_in, L), w: (C_out, C_in/groups, K) -> (N, C_out, L_out).
+
+    With ``groups`` > 1, output channel o sees only the C_in/groups input channels of its group.
+    """
+    N, _, L = x.shape
+    C_out, C_in, K = w.shape  # C_in: input channels per group
     x = np.pad(x, ((0, 0), (0, 0), (padding, padding)))
     L_out = _out_size(L, K, stride, padding, dilation)
     out = np.zeros((N, C_out, L_out), dtype=np.result_type(x, w, np.float32))
@@ -38,30 +41,33 @@ def conv1d(x, w, b=None, stride=1, padding=0, dilation=1):
             for i in range(L_out):
                 start = i * stride
                 total = 0.0
+                first = (o // (C_out // groups)) * C_in  # this group's first input channel
                 for c in range(C_in):
                     for k in range(K):
-                        total += x[n, c, start + k * dilation] * w[o, c, k]
+                        total += x[n, first + c, start + k * dilation] * w[o, c, k]
                 out[n, o, i] = total + (b[o] if b is not None else 0.0)
     return out
 
 
-def conv2d(x, w, b=None, stride=1, padding=0, dilation=1):
-    """2D cross-correlation. x: (N, C_in, H, W), w: (C_out, C_in, KH, KW) -> (N, C_out, OH, OW).
+def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """2D cross-correlation. x: (N, C_in, H, W), w: (C_out, C_in/groups, KH, KW) -> (N, C_out, OH, OW).
 
     out[n, o, i, j] = b[o] + sum over c, u, v of w[o, c, u, v] * x_padded[n, c, i*sh + u*dh, j*sw + v*dw]
+    where, with ``groups`` > 1, c runs over the input channels of output channel o's group only.
     """
     (sh, sw), (ph, pw), (dh, dw) = _pair(stride), _pair(padding), _pair(dilation)
-    N, C_in, H, W = x.shape
-    C_out, _, KH, KW = w.shape
+    N, _, H, W = x.shape
+    C_out, C_group, KH, KW = w.shape
     OH, OW = _out_size(H, KH, sh, ph, dh), _out_size(W, KW, sw, pw, dw)
     x = _pad_image(x, ph, pw)
     out = np.zeros((N, C_out, OH, OW), dtype=np.result_type(x, w, np.float32))
     for n in range(N):
         for o in range(C_out):
+            first = (o // (C_out // groups)) * C_group  # this group's first input channel
             for i in range(OH):
                 for j in range(OW):
                     # The window: every dh-th row and dw-th column from (i*sh, j*sw).
-                    window = x[n, :, i * sh : i * sh + dh * (KH - 1) + 1 : dh,
+                    window = x[n, first : first + C_group, i * sh : i * sh + dh * (KH - 1) + 1 : dh,
                                j * sw : j * sw + dw * (KW - 1) + 1 : dw]
                     out[n, o, i, j] = np.sum(window * w[o])
             if b is not None:
@@ -69,28 +75,29 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1):
     return out
 
 
-def conv2d_backward(grad_out, x, w, stride=1, padding=0, dilation=1):
+def conv2d_backward(grad_out, x, w, stride=1, padding=0, dilation=1, groups=1):
     """Gradients of conv2d: returns (grad_x, grad_w, grad_b), shaped like x, w and (C_out,).
 
     Each output value used one window of x and all of w[o]; its gradient flows
     back along exactly those connections.
     """
     (sh, sw), (ph, pw), (dh, dw) = _pair(stride), _pair(padding), _pair(dilation)
-    N, C_in, H, W = x.shape
-    C_out, _, KH, KW = w.shape
+    N, _, H, W = x.shape
+    C_out, C_group, KH, KW = w.shape
     _, _, OH, OW = grad_out.shape
     x_pad = _pad_image(x, ph, pw)
     grad_x_pad = np.zeros_like(x_pad)
     grad_w = np.zeros_like(w, dtype=grad_x_pad.dtype)
     for n in range(N):
         for o in range(C_out):
+            chans = slice((o // (C_out // groups)) * C_group, (o // (C_out // groups) + 1) * C_group)
             for i in range(OH):
                 for j in range(OW):
                     rows = slice(i * sh, i * sh + dh * (KH - 1) + 1, dh)
                     cols = slice(j * sw, j * sw + dw * (KW - 1) + 1, dw)
                     g = grad_out[n, o, i, j]
-                    grad_w[o] += g * x_pad[n, :, rows, cols]
-                    grad_x_pad[n, :, rows, cols] += g * w[o]
+                    grad_w[o] += g * x_pad[n, chans, rows, cols]
+                    grad_x_pad[n, chans, rows, cols] += g * w[o]
     grad_x = grad_x_pad[:, :, ph : ph + H, pw : pw + W]
     grad_b = grad_out.sum(axis=(0, 2, 3))
     return grad_x, grad_w, grad_b

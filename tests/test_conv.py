@@ -267,3 +267,80 @@ def test_reference_conv1d_agrees_with_fast():
             conv1d(x, w, b, stride, padding, dilation),
             atol=1e-12,
         )
+
+
+# --------------------------------------------------------------------------
+# Groups: independent blocks of channels
+# --------------------------------------------------------------------------
+
+
+def scipy_grouped_conv2d(x, w, b, stride, pads, dilation, groups):
+    """Independent oracle: split the channels into groups, run the scipy oracle per group."""
+    c_in, c_out = w.shape[1], w.shape[0] // groups
+    parts = [
+        scipy_conv2d(x[:, g * c_in : (g + 1) * c_in], w[g * c_out : (g + 1) * c_out],
+                     None if b is None else b[g * c_out : (g + 1) * c_out], stride, pads, dilation)
+        for g in range(groups)
+    ]
+    return np.concatenate(parts, axis=1)
+
+
+@settings(max_examples=60)
+@given(
+    groups=st.integers(1, 4), c_in_g=st.integers(1, 3), c_out_g=st.integers(1, 3),
+    k=st.integers(1, 3), stride=st.integers(1, 3), pad=st.integers(0, 2), dil=st.integers(1, 2),
+    bias=st.booleans(), seed=st.integers(0, 2**16),
+)
+def test_grouped_conv2d_matches_scipy_per_group(groups, c_in_g, c_out_g, k, stride, pad, dil,
+                                                bias, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((2, groups * c_in_g, 7, 6))
+    w = rng.standard_normal((groups * c_out_g, c_in_g, k, k))
+    b = rng.standard_normal(groups * c_out_g) if bias else None
+    out = conv2d(x, w, b, stride=stride, padding=pad, dilation=dil, groups=groups)
+    pads = ((pad, pad), (pad, pad))
+    expected = scipy_grouped_conv2d(x, w, b, (stride, stride), pads, (dil, dil), groups)
+    np.testing.assert_allclose(out, expected, rtol=1e-10, atol=1e-10)
+
+
+def test_depthwise_conv2d_filters_each_channel_alone():
+    rng = np.random.default_rng(3)
+    x, w = rng.standard_normal((2, 5, 8, 9)), rng.standard_normal((5, 1, 3, 3))
+    out = conv2d(x, w, padding=1, groups=5)
+    for c in range(5):
+        np.testing.assert_allclose(out[:, c], conv2d(x[:, c : c + 1], w[c : c + 1], padding=1)[:, 0])
+
+
+@pytest.mark.parametrize(("groups", "stride", "padding", "dilation"),
+                         [(2, 1, 1, 1), (3, 2, 0, 1), (6, 1, "same", 2), (3, (2, 1), (1, 0), 1)])
+def test_grouped_conv2d_and_backward_agree_with_reference_loops(groups, stride, padding, dilation):
+    rng = np.random.default_rng(groups)
+    x, w, b = rng.standard_normal((2, 6, 7, 8)), rng.standard_normal((12, 6 // groups, 3, 3)), \
+        rng.standard_normal(12)
+    out = conv2d(x, w, b, stride, padding, dilation, groups)
+    if padding != "same":
+        np.testing.assert_allclose(reference.conv2d(x, w, b, stride, padding, dilation, groups), out,
+                                   atol=1e-12)
+    g = rng.standard_normal(out.shape)
+    fast = conv2d_backward(g, x, w, stride, padding, dilation, groups)
+    # The oracle: groups=1 backward on each group's slice of channels, put together.
+    parts = [conv2d_backward(g[:, 12 // groups * i : 12 // groups * (i + 1)],
+                             x[:, 6 // groups * i : 6 // groups * (i + 1)],
+                             w[12 // groups * i : 12 // groups * (i + 1)], stride, padding, dilation)
+             for i in range(groups)]
+    np.testing.assert_allclose(fast[0], np.concatenate([p[0] for p in parts], axis=1), atol=1e-12)
+    np.testing.assert_allclose(fast[1], np.concatenate([p[1] for p in parts], axis=0), atol=1e-12)
+    np.testing.assert_allclose(fast[2], np.concatenate([p[2] for p in parts]), atol=1e-12)
+    if padding != "same":
+        for slow, quick in zip(reference.conv2d_backward(g, x, w, stride, padding, dilation, groups),
+                               fast, strict=True):
+            np.testing.assert_allclose(slow, quick, atol=1e-12)
+
+
+def test_grouped_conv1d_matches_reference_and_groups_one_is_unchanged():
+    rng = np.random.default_rng(4)
+    x, w, b = rng.standard_normal((2, 6, 11)), rng.standard_normal((4, 3, 3)), rng.standard_normal(4)
+    np.testing.assert_allclose(conv1d(x, w, b, 2, 1, 1, groups=2),
+                               reference.conv1d(x, w, b, 2, 1, 1, groups=2), atol=1e-12)
+    w1 = rng.standard_normal((4, 6, 3))
+    np.testing.assert_array_equal(conv1d(x, w1, b, groups=1), conv1d(x, w1, b))

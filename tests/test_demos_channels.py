@@ -9,7 +9,6 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import cnn_helpers as ch  # noqa: E402
-from cnn_helpers import nn  # noqa: E402
 from cnn_helpers.demos import channels as demo  # noqa: E402
 from cnn_helpers.widgets import render_frame  # noqa: E402
 
@@ -43,26 +42,11 @@ def test_filter_bank_shapes_and_meaning(rgb):
     np.testing.assert_allclose(ch.conv2d(flat, weight[:1])[0], 0.0, atol=1e-12)
 
 
-@pytest.mark.parametrize("c_in, c_out, k, size, stride, padding",
-                         [(3, 64, 3, 224, 1, 1), (64, 128, 3, 56, 2, 1), (16, 32, 5, 28, 1, 2),
-                          (32, 8, 1, 28, 1, 0)])
-def test_conv_cost_matches_layers_and_im2col(c_in, c_out, k, size, stride, padding):
-    side = ch.conv_output_size(size, k, stride, padding)
-    cost = demo.conv_cost(c_in, c_out, k, side, side)
-    layer = nn.Conv2d(c_in, c_out, k, stride=stride, padding=padding, rng=np.random.default_rng(0))
-    assert cost["parameters"] == layer.num_parameters()
-    assert cost["weights"] == layer.weight.data.size
-    assert cost["FLOPs"] == 2 * cost["MACs"]
-    if size <= 56:  # the im2col matrix product has (c_out, c_in k k) x (c_in k k, L) shapes
-        cols = ch.unfold(np.zeros((c_in, size, size)), k, padding=padding, stride=stride)
-        assert c_out * cols.shape[0] * cols.shape[1] == cost["MACs"]
-
-
-def test_conv_cost_of_the_vgg_first_layer():
-    cost = demo.conv_cost(3, 64, 3, 224, 224)
-    assert cost == {"weights": 1728, "biases": 64, "parameters": 1792,
-                    "MACs": 86_704_128, "FLOPs": 173_408_256}
-    assert demo.conv_cost(3, 64, 3, 224, 224, bias=False)["parameters"] == 1728
+def test_time_ms_returns_mean_and_spread_and_calls_f():
+    calls = []
+    t = demo.time_ms(calls.append, 1, repeats=5)
+    assert len(calls) == 6  # one warm-up call, then the timed ones
+    assert 0 <= t["best"] <= t["mean"] and t["sd"] >= 0
 
 
 def test_luminance_mix_is_the_grey_photo():

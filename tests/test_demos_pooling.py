@@ -37,13 +37,6 @@ def test_shift_right_moves_and_fills_with_zeros():
     np.testing.assert_array_equal(pooling.shift_right(x, 0), x)
 
 
-def test_relative_change_is_a_normalised_distance():
-    a = np.ones((2, 1, 2, 2))
-    b = a.copy()
-    b[1] *= 3
-    np.testing.assert_allclose(pooling.relative_change(b, a), [0.0, 2.0])
-
-
 def test_edge_kernels_sum_to_zero_and_are_distinct():
     k = pooling.edge_kernels()
     assert k.shape == (4, 1, 3, 3)
@@ -57,14 +50,34 @@ def test_big_digits_have_a_blank_margin():
     assert np.all(d[..., :6, :] == 0) and np.all(d[..., :, -6:] == 0)
 
 
-def test_conv_is_equivariant_and_pooling_changes_less():
+def test_conv_is_equivariant_and_a_shift_by_the_stride_moves_the_pooled_map_one_cell():
     digits = pooling.big_digits(n=10)
     maps = pooling.conv_features(digits)
     np.testing.assert_allclose(pooling.conv_features(pooling.shift_right(digits, 2)),
                                pooling.shift_right(maps, 2), atol=1e-12)
-    conv_change, pool_change = pooling.invariance_curve(digits, [0, 1, 2], pool_size=4)
-    assert conv_change[0] == pool_change[0] == 0
-    assert np.all(pool_change[1:] < conv_change[1:])
+    moved = pooling.conv_features(pooling.shift_right(digits, 4))
+    np.testing.assert_array_equal(ch.max_pool2d(moved, 4),
+                                  pooling.shift_right(ch.max_pool2d(maps, 4), 1))
+
+
+def test_oriented_filters_are_zero_mean_rotations():
+    bank = pooling.oriented_filters([0, 45, 90])
+    assert bank.shape == (3, 1, 15, 15)
+    np.testing.assert_allclose(bank.sum(axis=(1, 2, 3)), 0, atol=1e-12)
+    # 90 degrees apart: the same filter turned by a quarter (np.rot90 is exact on the grid).
+    np.testing.assert_allclose(np.rot90(bank[0, 0]), bank[2, 0], atol=1e-12)
+
+
+def test_bars_and_tuning():
+    angles = np.arange(0, 181, 15)
+    bars = pooling.bar_images(angles)
+    assert bars.shape == (len(angles), 1, 15, 15)
+    assert 0 <= bars.min() and bars.max() == 1
+    np.testing.assert_allclose(bars[0], bars[-1], atol=1e-12)  # 0 and 180 degrees
+    bank = pooling.oriented_filters(angles[:-1])
+    r = ch.conv2d(bars, bank)[:, :, 0, 0]
+    # Each detector answers its own orientation best.
+    assert np.all(np.argmax(r[:-1], axis=0) == np.arange(len(angles) - 1))
 
 
 def test_face_crop_is_grey_in_unit_range():
@@ -84,6 +97,8 @@ def test_draw_functions_return_figures():
         pooling.draw_image_pooling(np.random.default_rng(0).random((20, 20)), 4),
         pooling.draw_shift(digits[0], 1, [0, 1], np.array([0, 1.0]), np.array([0, 0.5])),
         pooling.draw_maxpool_gradient(small, np.ones((2, 2))),
+        pooling.draw_change_curves([0, 1], {"a": np.zeros((2, 3)), "b": np.ones((2, 3))}),
+        pooling.draw_tuning(np.array([0, 90]), np.array([[1.0, 0.0], [0.0, 1.0]]), [0, 90]),
     ]
     for fig in figs:
         assert isinstance(fig, matplotlib.figure.Figure)

@@ -20,6 +20,18 @@ W3 = np.zeros((4, 3, 3))
         (lambda: ch.conv1d(X3, np.zeros((4, 2, 3))), ValueError,
          r"conv1d: input has 3 channels but weight expects 2 \(input shape \(2, 3, 10\)"),
         (lambda: ch.conv2d(np.zeros((3, 8, 8)), np.zeros((4, 2, 3, 3))), ValueError, r"input has 3 channels"),
+        # groups that do not divide the channels
+        (lambda: ch.conv2d(X4, np.zeros((4, 1, 3, 3)), groups=2), ValueError,
+         r"conv2d: with groups=2 the input must have groups \* 1 = 2 channels \(weight shape "
+         r"\(4, 1, 3, 3\) holds 1 input channels per group\), got 3 \(input shape \(2, 3, 8, 8\)\)"),
+        (lambda: ch.conv2d(np.zeros((2, 6, 8, 8)), np.zeros((4, 2, 3, 3)), groups=3), ValueError,
+         r"conv2d: groups=3 must divide the 4 output channels \(weight shape \(4, 2, 3, 3\)\)"),
+        (lambda: ch.conv1d(X3, np.zeros((4, 1, 3)), groups=3), ValueError,
+         r"conv1d: groups=3 must divide"),
+        (lambda: ch.conv2d_backward(np.zeros((2, 4, 6, 6)), X4, np.zeros((4, 1, 3, 3)), groups=3),
+         ValueError, r"conv2d_backward: groups=3 must divide the 4 output channels"),
+        (lambda: ch.conv2d(X4, W4, groups=0), ValueError, r"conv2d: groups must be positive, got 0"),
+        (lambda: ch.conv2d(X4, W4, groups=1.5), TypeError, r"conv2d: groups must be an int, got 1.5"),
         # kernel larger than the padded input
         (lambda: ch.conv2d(np.zeros((1, 1, 4, 4)), np.zeros((1, 1, 5, 5))), ValueError,
          r"larger than the padded input \(size 4 \+ padding 0\).*weight shape \(1, 1, 5, 5\)"),

@@ -177,3 +177,25 @@ def test_reference_conv2d_backward_passes_gradcheck():
         lambda g, x, w: ch.reference.conv2d_backward(g, x, w, 2, 1)[:2],
         [x, w],
     )
+
+
+@pytest.mark.parametrize(("groups", "stride", "padding"), [(2, 1, 1), (3, 2, 0), (6, 1, 1)])
+def test_grouped_conv2d_gradients(groups, stride, padding):
+    rng = np.random.default_rng(groups)
+    x, w = rng.standard_normal((2, 6, 6, 5)), rng.standard_normal((6, 6 // groups, 3, 2))
+    b = rng.standard_normal(6)
+    assert check_op_gradients(
+        lambda x, w, b: ch.conv2d(x, w, b, stride, padding, groups=groups),
+        lambda g, x, w, b: ch.conv2d_backward(g, x, w, stride, padding, groups=groups),
+        [x, w, b],
+    )
+
+
+def test_grouped_conv1d_gradients():
+    rng = np.random.default_rng(1)
+    x, w, b = rng.standard_normal((2, 4, 9)), rng.standard_normal((6, 2, 3)), rng.standard_normal(6)
+    assert check_op_gradients(
+        lambda x, w, b: ch.conv1d(x, w, b, 2, 1, groups=2),
+        lambda g, x, w, b: ch.conv1d_backward(g, x, w, 2, 1, groups=2),
+        [x, w, b],
+    )

@@ -75,6 +75,32 @@ def test_conv2d_gradients(kwargs):
     check_layer_gradients(layer, randn(2, 2, 6, 5))
 
 
+@pytest.mark.parametrize("groups", [2, 4])
+def test_grouped_conv2d_layer_gradients(groups):
+    check_layer_gradients(Conv2d(4, 8, 3, padding=1, groups=groups, rng=0), randn(2, 4, 5, 6))
+
+
+def test_grouped_conv2d_layer_counts_shapes_and_errors():
+    full = Conv2d(32, 64, 3, padding=1, rng=0)
+    grouped = Conv2d(32, 64, 3, padding=1, groups=4, rng=0)
+    depthwise = Conv2d(32, 32, 3, padding=1, groups=32, rng=0)
+    assert grouped.weight.shape == (64, 8, 3, 3)
+    assert grouped.num_parameters() == 64 * 8 * 9 + 64
+    assert full.num_parameters() - 64 == 4 * (grouped.num_parameters() - 64)
+    assert depthwise.weight.shape == (32, 1, 3, 3) and depthwise.num_parameters() == 32 * 10
+    # torch's initialisation: the bound uses the fan-in of one group.
+    assert np.abs(depthwise.weight.data).max() <= 1 / np.sqrt(9)
+    assert "groups=4" in repr(grouped)
+    out = grouped(np.zeros((2, 32, 6, 6), dtype=np.float32))
+    assert out.shape == (2, 64, 6, 6)
+    with pytest.raises(ValueError, match=r"Conv2d: in_channels=6 must be divisible by groups=4"):
+        Conv2d(6, 8, 3, groups=4)
+    with pytest.raises(ValueError, match=r"Conv2d: out_channels=6 must be divisible by groups=4"):
+        Conv2d(8, 6, 3, groups=4)
+    with pytest.raises(ValueError, match=r"Conv1d: groups must be positive, got 0"):
+        Conv1d(8, 8, 3, groups=0)
+
+
 def test_conv1d_gradients():
     check_layer_gradients(Conv1d(2, 3, 3, stride=2, padding=1, rng=0), randn(2, 2, 9))
 

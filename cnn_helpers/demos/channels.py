@@ -17,13 +17,13 @@ from ..plotting import DIVERGING, highlight, show_matrix, subplots
 __all__ = [
     "FILTER_BANK_NAMES",
     "MIXES",
-    "conv_cost",
     "draw_channels",
     "draw_filter_part",
     "draw_im2col_step",
     "draw_mix",
     "filter_bank",
     "small_rgb",
+    "time_ms",
 ]
 
 # Channel mixes for the 1 x 1 convolution slider: weights on (red, green, blue).
@@ -67,19 +67,23 @@ def filter_bank() -> tuple[np.ndarray, np.ndarray]:
     return weight, bias
 
 
-def conv_cost(c_in: int, c_out: int, kernel_size: int, h_out: int, w_out: int,
-              bias: bool = True) -> dict[str, int]:
-    """Parameters and arithmetic of one convolution layer, by formula.
+def time_ms(f, *args, repeats: int = 20) -> dict[str, float]:
+    """Run times of ``f(*args)`` in milliseconds: ``best``, ``mean`` and ``sd`` of ``repeats`` runs.
 
-    Every output value is one dot product of length ``c_in * k * k``, so the layer does
-    ``c_out * h_out * w_out * c_in * k * k`` multiply-accumulates (MACs); a MAC is two
-    floating-point operations, a multiply and an add.
+    One call first warms caches and the allocator. The timings are wall-clock
+    (``time.perf_counter``), so they depend on the machine and its load; other work
+    on the machine only ever adds time, which makes ``best`` the steadiest of the three.
     """
-    weights = c_out * c_in * kernel_size * kernel_size
-    biases = c_out if bias else 0
-    macs = c_out * h_out * w_out * c_in * kernel_size * kernel_size
-    return {"weights": weights, "biases": biases, "parameters": weights + biases,
-            "MACs": macs, "FLOPs": 2 * macs}
+    import time
+
+    f(*args)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        f(*args)
+        times.append(time.perf_counter() - start)
+    times = 1e3 * np.array(times)
+    return {"best": float(times.min()), "mean": float(times.mean()), "sd": float(times.std())}
 
 
 # ---------------------------------------------------------------------------

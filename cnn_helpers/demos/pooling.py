@@ -24,9 +24,11 @@ __all__ = [
     "shift_right",
     "edge_kernels",
     "conv_features",
-    "relative_change",
-    "invariance_curve",
     "draw_shift",
+    "draw_change_curves",
+    "oriented_filters",
+    "bar_images",
+    "draw_tuning",
     "draw_maxpool_gradient",
 ]
 
@@ -157,29 +159,6 @@ def conv_features(x, kernels=None):
     return relu(conv2d(x, kernels, padding=1))
 
 
-def relative_change(shifted, original):
-    """Normalised L2 distance ``||shifted - original|| / ||original||``, one per example."""
-    axes = tuple(range(1, original.ndim))
-    diff = np.sqrt(np.sum((shifted - original) ** 2, axis=axes))
-    return diff / np.sqrt(np.sum(original**2, axis=axes))
-
-
-def invariance_curve(images, shifts, pool_size=4):
-    """How much the conv maps and the conv + max-pool maps change as the input shifts.
-
-    For every shift, the mean over the images of :func:`relative_change` to the unshifted
-    output. Returns ``(conv_change, pool_change)``, each of shape ``(len(shifts),)``.
-    """
-    maps0 = conv_features(images)
-    pooled0 = max_pool2d(maps0, pool_size)
-    conv_change, pool_change = [], []
-    for s in shifts:
-        maps = conv_features(shift_right(images, s))
-        conv_change.append(relative_change(maps, maps0).mean())
-        pool_change.append(relative_change(max_pool2d(maps, pool_size), pooled0).mean())
-    return np.array(conv_change), np.array(pool_change)
-
-
 def draw_shift(image, shift, shifts, conv_change, pool_change, pool_size=4, channel=0):
     """One frame of the shift slider: the shifted digit, one conv map, its pooled map, the curves."""
     x = shift_right(image[None], shift)
@@ -199,6 +178,82 @@ def draw_shift(image, shift, shifts, conv_change, pool_change, pool_size=4, chan
     ax.set(xlabel="shift (pixels)", ylabel="relative change", ylim=(0, None))
     ax.legend(fontsize=8, loc="lower right")
     fig.subplots_adjust(left=0.01, right=0.99, bottom=0.22, top=0.88, wspace=0.45)
+    return fig
+
+
+def draw_change_curves(shifts, curves, highlight=()):
+    """Mean relative change against the shift, with a band of one standard deviation.
+
+    ``curves`` maps a label to an array ``(len(shifts), N)`` of per-example changes.
+    """
+    fig, ax = subplots(1, 1, height=2.6, width=5.2)
+    markers = "os^vDx"
+    for k, (label, values) in enumerate(curves.items()):
+        mean, sd = values.mean(axis=1), values.std(axis=1)
+        style = "-" if label in highlight or not highlight else "--"
+        ax.plot(shifts, mean, style, marker=markers[k % len(markers)], ms=3.5, label=label)
+        ax.fill_between(shifts, mean - sd, mean + sd, alpha=0.15)
+    ax.set(xlabel="shift (pixels)", ylabel="relative change", ylim=(0, None))
+    ax.legend(fontsize=7.5, loc="lower right")
+    fig.subplots_adjust(left=0.12, right=0.98, bottom=0.18, top=0.96)
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# Pooling across channels: an orientation-tolerant unit
+# ---------------------------------------------------------------------------
+
+
+def _across(size, angle_deg):
+    """Signed distance of every pixel of a ``size`` x ``size`` grid from the line through
+    its centre at ``angle_deg`` (0 = horizontal, counter-clockwise)."""
+    r = (size - 1) / 2
+    y, x = np.mgrid[-r : r + 1, -r : r + 1]
+    t = np.deg2rad(angle_deg)
+    return -x * np.sin(t) - y * np.cos(t)
+
+
+def oriented_filters(angles_deg, size=15, sigma=4.0, width=1.0):
+    """A bank of bar detectors, one per angle, as a ``(len(angles), 1, size, size)`` array.
+
+    Each is a Gaussian-windowed bar minus its mean, so a flat patch gives 0 and the
+    filters differ only by rotation.
+    """
+    r = (size - 1) / 2
+    y, x = np.mgrid[-r : r + 1, -r : r + 1]
+    window = np.exp(-(x**2 + y**2) / (2 * sigma**2))
+    bank = []
+    for a in angles_deg:
+        bar = np.exp(-_across(size, a) ** 2 / (2 * width**2))
+        w = window * (bar - np.sum(window * bar) / np.sum(window))
+        bank.append(w / np.abs(w).sum())
+    return np.stack(bank)[:, None]
+
+
+def bar_images(angles_deg, size=15, half_width=1.0):
+    """Bright bars through the centre of a dark ``size`` x ``size`` image, one per angle,
+    anti-aliased (a pixel is as bright as the bar covers it). ``(len(angles), 1, size, size)``."""
+    bars = [np.clip(half_width + 0.5 - np.abs(_across(size, a)), 0, 1) for a in angles_deg]
+    return np.stack(bars)[:, None]
+
+
+def draw_tuning(angles_deg, responses, filter_angles):
+    """Orientation tuning: one unit's response and the max over the bank, against the angle.
+
+    ``responses`` is ``(len(angles), len(filter_angles))``; column 0 is drawn as the single
+    unit; all curves are divided by the largest response.
+    """
+    fig, ax = subplots(1, 1, height=2.6, width=5.2)
+    peak = responses.max()
+    ax.plot(angles_deg, responses[:, 0] / peak, "o-", ms=3,
+            label=f"one unit (filter at {filter_angles[0]:g}°)")
+    ax.plot(angles_deg, responses.max(axis=1) / peak, "s-", ms=3,
+            label=f"max over {len(filter_angles)} rotated filters")
+    ax.axhline(0, color="0.6", lw=0.8)
+    ax.set(xlabel="bar orientation (degrees)", ylabel="response / largest response",
+           xticks=np.arange(0, 181, 30))
+    ax.legend(fontsize=7.5, loc="center right")
+    fig.subplots_adjust(left=0.13, right=0.98, bottom=0.18, top=0.96)
     return fig
 
 
