@@ -141,9 +141,9 @@ def test_conv2d_block_gives_the_guide_output_and_the_stride_formula(tmp_path):
 
 def test_layer_block_counts_parameters_and_macs_as_conv_cost(tmp_path):
     values = printed(run(block("c04-torch").code, tmp_path))
-    cost = chapter("04_channels_tensors", "c04-003", "c04-049")["cost"]
-    both(values, "parameters", cost["parameters"])
-    both(values, "MACs", cost["MACs"])
+    ns = chapter("04_channels_tensors", "c04-003", "c04-049")
+    both(values, "parameters", ns["parameters"])
+    both(values, "MACs", ns["macs"])
 
 
 def test_pooling_block_gives_the_worked_example_and_shapes(tmp_path):
