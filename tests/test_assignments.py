@@ -32,12 +32,15 @@ CHAPTERS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 COURSE_BUILD = ROOT / "_build" / "nbgrader"
 
 # One wrong answer per graded chapter: the answer cell's grade id, a wrong
-# version of its code, and the grade cells that must then fail. Each mistake is
-# one the checks know, so that the test also sees them name it.
+# version of its code, and the grade cells that must then fail. The wrong
+# my_conv1d passes every visible case and fails only the hidden test, which
+# shows that nbgrader runs the hidden tests; the wrong my_max_pool2d makes a
+# mistake the visible check names.
 WRONG = {
     "02_conv1d": ("ex-conv1d-loop-answer", '''\
 def my_conv1d(x, w, b=0.0, stride=1, padding=0):
-    return ch.true_conv1d(x, w, b, stride, padding)  # the filter flipped
+    x = np.asarray(x, dtype=float)[:12]  # only the first 12 samples
+    return ch.conv1d(x, w, b, stride, padding)
 ''', {"ex-conv1d-loop"}),
     "05_pooling": ("ex-pooling-implement-answer", '''\
 def my_max_pool2d(x, kernel_size, stride=None, padding=0):
@@ -46,6 +49,7 @@ def my_max_pool2d(x, kernel_size, stride=None, padding=0):
     return ch.max_pool2d(x, kernel_size, stride)
 ''', {"ex-pooling-implement"}),
 }
+HIDDEN_ONLY = "02_conv1d"  # its wrong answer fails only the hidden test
 GRADED = sorted(WRONG)
 EDITED = "05_pooling"  # its notebook with one wrong answer also edits every check cell
 
@@ -211,7 +215,7 @@ def test_nbgrader_scores(graded_course, student, chapter):
 
 @pytest.mark.parametrize("chapter", GRADED)
 def test_autograded_feedback_names_the_mistake(graded_course, chapter):
-    """In the autograded notebook the failing check says what went wrong (in grading mode)."""
+    """In the autograded notebook only the wrong answer's check fails, and says why."""
     courses, _, _ = graded_course
     nb = read(courses[chapter] / "autograded" / "one-wrong" / chapter / f"{chapter}.ipynb")
     failing = WRONG[chapter][2]
@@ -219,10 +223,14 @@ def test_autograded_feedback_names_the_mistake(graded_course, chapter):
         errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
         if grade_id in failing:
             assert errors and errors[0].ename == "AssertionError", grade_id
-            assert "It looks like" in errors[0].evalue
+            assert errors[0].evalue.startswith("❌")
+            printed = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+            if chapter == HIDDEN_ONLY:  # the visible check passed, the hidden test did not
+                assert printed.startswith("✅") and "test case 1 of 1" in errors[0].evalue
+            else:
+                assert "It looks like" in errors[0].evalue
         elif cell.metadata["nbgrader"].get("grade"):
             assert not errors, f"{grade_id}: {errors}"
-
 
 
 def test_instructors_page_lists_the_true_points():
@@ -248,3 +256,44 @@ def test_instructors_page_names_the_jupyterhub_setting_and_its_placeholder():
     page = (ROOT / "book" / "instructors.md").read_text(encoding="utf-8")
     assert "`launch_buttons.jupyterhub_url`" in page
     assert f"`{hub}`, is a placeholder" in page
+
+
+def test_source_of_a_small_notebook():
+    """Points from the cell's metadata, one grade id per check cell, hidden-check cells folded in."""
+    new = nbformat.v4
+    nb = new.new_notebook(cells=[
+        new.new_markdown_cell("```{exercise} Two answers\n:label: ex-two\nDo it.\n```"),
+        new.new_markdown_cell("```{solution-start} ex-two\n:class: dropdown\n```"),
+        new.new_code_cell("def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n\n\n"
+                          "def g():\n    ### BEGIN SOLUTION\n    return 2\n    ### END SOLUTION"),
+        new.new_markdown_cell("Why."),
+        new.new_markdown_cell("```{solution-end}\n```"),
+        new.new_code_cell("check_value(f, 1)", metadata={"points": 3}),
+        new.new_code_cell("check_value(g, 2)"),
+        new.new_code_cell("assert g() == 2", metadata={"tags": ["remove-cell", "hidden-check"]}),
+        new.new_markdown_cell("Text."),
+    ])
+    source = to_source(nb)
+    assert [c.source for c in source.cells if c.cell_type == "markdown"] == [
+        nb.cells[0].source, "Text."]
+    assert grade_cells(source) == [("ex-two-f", 3), ("ex-two-g", 1)]
+    assert source.cells[-2].source == (
+        "check_value(g, 2)\n### BEGIN HIDDEN TESTS\nassert g() == 2\n### END HIDDEN TESTS")
+    assert [c.source for c in release(source).cells][-2] == "check_value(g, 2)"
+
+
+@pytest.mark.parametrize("cells", [
+    [("md", "```{exercise} E\n:label: ex\n```"), ("md", "```{solution-start} ex\n```"),
+     ("code", "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION"),
+     ("md", "```{solution-end}\n```"), ("code", "print(f())")],
+    [("code", "x = 1\n### BEGIN HIDDEN TESTS\nassert x\n### END HIDDEN TESTS")],
+    [("code", "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION")],
+], ids=["no-check-after-the-solution", "hidden-tests-outside-a-check", "no-exercise-label"])
+def test_source_refuses_a_broken_layout(cells):
+    from cnn_helpers.assignments import AuthoringError
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell(s) if kind == "md" else nbformat.v4.new_code_cell(s)
+        for kind, s in cells])
+    with pytest.raises(AuthoringError):
+        to_source(nb)
