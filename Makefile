@@ -9,17 +9,19 @@ HTML   := $(BUILD)/html
 
 READER_STAMP := $(VENV)/.reader-installed
 DEV_STAMP    := $(VENV)/.dev-installed
+INSTRUCTOR_STAMP := $(VENV)/.instructor-installed
 JS_STAMP     := node_modules/.installed
 
 # Widgets and maths need the pinned JavaScript; without npm the book still builds, on CDNs.
 HAVE_NPM := $(shell command -v npm >/dev/null 2>&1 && echo yes)
 
-.PHONY: book test lint student bench clean help js
+.PHONY: book test lint student assignments bench clean help js
 
 help:
 	@echo "make book     set up .venv and node_modules, run every notebook, build $(HTML)"
 	@echo "make test     everything CI checks: lint, stripped notebooks, strict build, tests, nbval, browser"
 	@echo "make student  write the student notebooks (solutions removed) to $(BUILD)/student"
+	@echo "make assignments  write the nbgrader course (source and release) to $(BUILD)/nbgrader"
 	@echo "make bench    time cnn_helpers against loops and, when installed, PyTorch"
 	@echo "make clean    remove $(BUILD) (keeps .venv and node_modules)"
 
@@ -33,6 +35,11 @@ $(READER_STAMP): $(VENV)/bin/python requirements.txt constraints.txt pyproject.t
 
 $(DEV_STAMP): $(READER_STAMP) requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt -c constraints.txt
+	@touch $@
+
+# nbgrader, for `make student`, `make assignments` and the grading tests.
+$(INSTRUCTOR_STAMP): $(READER_STAMP) requirements-instructor.txt
+	$(BIN)/pip install --quiet -r requirements-instructor.txt -c constraints.txt
 	@touch $@
 
 js: $(JS_STAMP)
@@ -64,10 +71,13 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check cnn_helpers tests notebooks book/_ext
 	$(BIN)/nbstripout --verify --keep-id notebooks/*.ipynb tests/fixtures/*.ipynb
 
-student: $(READER_STAMP)
+student: $(INSTRUCTOR_STAMP)
 	$(BIN)/python -m cnn_helpers.student notebooks $(BUILD)/student
 
-test: $(DEV_STAMP) $(JS_STAMP) lint book student
+assignments: $(INSTRUCTOR_STAMP)
+	$(BIN)/python -m cnn_helpers.assignments notebooks $(BUILD)/nbgrader
+
+test: $(DEV_STAMP) $(INSTRUCTOR_STAMP) $(JS_STAMP) lint book student assignments
 	CNN_HELPERS_GRADING=1 $(BIN)/python -m pytest -n 2 --dist loadscope tests notebooks --nbval-lax --nbval-current-env
 
 bench: $(READER_STAMP)

@@ -8,7 +8,8 @@ import time
 import numpy as np
 import pytest
 
-from cnn_helpers import checks
+import cnn_helpers as ch
+from cnn_helpers import architectures, augment, checks
 from cnn_helpers.checks import (
     Conv,
     Linear,
@@ -23,6 +24,7 @@ from cnn_helpers.checks import (
     reference_conv,
     reference_pool,
 )
+from cnn_helpers.demos import inside, motivation
 
 RNG = np.random.default_rng(42)
 X = RNG.normal(size=(2, 6, 7))
@@ -110,7 +112,7 @@ CATALOGUE = [
     ("value-off-by-one", lambda: check_value(4, 5), "off by one"),
     ("value-floored", lambda: check_value(2.0, 2.5), "integer division"),
     ("value-int-floored", lambda: check_value(np.int64(2), 2.5), "integer dtype"),
-    ("value-factor", lambda: check_value(10.0, 2.5), "4 times"),
+    ("value-factor", lambda: check_value(10.0, 2.5), "constant factor"),
     ("value-sign", lambda: check_value(-2.5, 2.5), "wrong sign"),
     ("value-plain-wrong", lambda: check_value(7.3, 2.5), "is not right"),
     ("value-author-mistake", lambda: check_value(9, 10, mistakes={"You forgot the bias.": 9}),
@@ -133,7 +135,9 @@ CATALOGUE = [
                                              np.arange(4.0).reshape(2, 2)), "transpose"),
     ("array-transposed-shape", lambda: check_array(np.ones((3, 2)), np.ones((2, 3))), "swapped"),
     ("array-zeros", lambda: check_array(np.zeros(3), [1.0, 2.0, 3.0]), "all zeros"),
-    ("array-scaled", lambda: check_array([2.0, 4.0, 6.0], [1.0, 2.0, 3.0]), "2 times"),
+    ("array-scaled", lambda: check_array([2.0, 4.0, 6.0], [1.0, 2.0, 3.0]), "constant factor"),
+    ("fn-scaled", lambda: check_function(lambda x: 2 * x, lambda x: x, [(np.arange(1.0, 4.0),)]),
+     "2 times"),
     ("array-offset", lambda: check_array([2.0, 3.0, 4.0], [1.0, 2.0, 3.0]), "off by the same amount"),
     ("array-extra-batch", lambda: check_array(np.ones((1, 2, 3)), np.ones((2, 3))), "extra leading axis"),
     ("array-missing-batch", lambda: check_array(np.ones((2, 3)), np.ones((1, 2, 3))), "batch axis) is missing"),
@@ -399,3 +403,187 @@ def test_reference_pool_values():
     x = np.arange(16.0).reshape(1, 4, 4)
     np.testing.assert_array_equal(reference_pool(x, 2)[0], [[5, 7], [13, 15]])
     np.testing.assert_array_equal(reference_pool(x, 2, mode="avg")[0], [[2.5, 4.5], [10.5, 12.5]])
+
+
+# --- an answer worked out by hand is never stated in the feedback -----------------------------
+
+HIDDEN_ANSWERS = [
+    ("value-off", lambda: check_value(7.0, 2.5), "2.5"),
+    ("value-factor", lambda: check_value(10.0, 2.5), "2.5"),
+    ("array-values", lambda: check_array([3.5, 2.0, 9.0], [3.5, 2.0, 7.0]), "7"),
+    ("array-scaled", lambda: check_array([2.0, 4.0, 6.0], [1.5, 3.0, 4.5]), "0.75"),
+    ("array-offset", lambda: check_array([2.0, 3.0, 4.0], [1.25, 2.25, 3.25]), "0.75"),
+    ("array-shape", lambda: check_array([1.0, 2.0], [1.0, 2.0, 3.0]), "(3,)"),
+    ("shape-wrong", lambda: check_shape((16, 17, 17), (16, 15, 15)), "15"),
+    ("shape-off-by-one", lambda: check_shape((16, 31, 31), (16, 32, 32)), "32"),
+    ("pool-result", lambda: check_pool([[6, 5], [3, 8]], np.array(
+        [[[1, 3, 2, 0], [4, 6, 5, 1], [0, 2, 9, 7], [3, 1, 8, 4]]], dtype=float)[0], 2), "9"),
+]
+
+
+@pytest.mark.parametrize(("call", "answer"), [pytest.param(c, a, id=i) for i, c, a in HIDDEN_ANSWERS])
+def test_feedback_on_a_hand_worked_answer_does_not_state_it(call, answer):
+    result = call()
+    assert not result.passed
+    assert answer not in result.message, result.message
+
+
+def test_grading_mode_under_nbgrader_autograde(monkeypatch):
+    monkeypatch.setenv(checks.NBGRADER_ENV, "autograde")
+    with pytest.raises(AssertionError):
+        check_value(4, 5)
+    monkeypatch.setenv(checks.NBGRADER_ENV, "validate")
+    assert not check_value(4, 5)
+
+
+def test_quiet_prints_only_a_failure(capsys):
+    assert check_value(5, 5, quiet=True)
+    assert capsys.readouterr().out == ""
+    assert not check_value(4, 5, quiet=True)
+    assert "off by one" in capsys.readouterr().out
+
+
+# --- the named checkers of the chapters' exercises -------------------------------------------
+
+def _by_hand_conv1d():
+    return ch.conv1d(np.array([1.0, 3, 0, 2, 2]), np.array([2.0, 0, -1]), 1.0)
+
+
+def _label_preserving():
+    return [True, True, True, False, False, False]
+
+
+STRIPES = np.tile([1, 1, 0, 0, 0, 0, 1, 1], (8, 1)).astype(float)
+
+# (id, checker, right answer, extra arguments)
+EXERCISES = [
+    ("dense_crop_params", checks.check_dense_crop_params, lambda: 224 * 224 * 3 * 512 + 512, ()),
+    ("small_net_params", checks.check_small_net_params,
+     lambda: 784 * 16 + 16 + 16 * 16 + 16 + 16 * 10 + 10, ()),
+    ("shuffle_pixels", checks.check_shuffle_pixels,
+     lambda images, perm: motivation.permute_pixels(images, perm), ()),
+    ("conv_crop_params", checks.check_conv_crop_params, lambda: 64 * 27 + 64, ()),
+    ("conv1d_by_hand", checks.check_conv1d_by_hand, _by_hand_conv1d, ()),
+    ("output_length", checks.check_output_length, ch.conv_output_size, ()),
+    ("my_conv1d", checks.check_my_conv1d, ch.conv1d, (np.arange(6.0), np.array([1.0, -1.0]))),
+    ("rising_edge_filter", checks.check_rising_edge_filter,
+     lambda: (np.array([-1.0, 1.0]), 0.0), (np.r_[0, 0, 1, 1, 0, 1],)),
+    ("motif_layer_params", checks.check_motif_layer_params, lambda: 16 * 20 + 16, ()),
+    ("cell_2_1", checks.check_cell_2_1, lambda: 6, ()),
+    ("horizontal_edge_kernel", checks.check_horizontal_edge_kernel,
+     lambda: np.array([[1.0], [-1.0]]), (STRIPES,)),
+    ("photo_output_shape", checks.check_photo_output_shape, lambda: (200, 170), ()),
+    ("my_conv2d", checks.check_my_conv2d, ch.conv2d, ()),
+    ("to_channels_first", checks.check_to_channels_first, lambda b: b.transpose(0, 3, 1, 2), ()),
+    ("n_params", checks.check_n_params, lambda: 128 * 64 * 9 + 128, ()),
+    ("layer_output_shape", checks.check_layer_output_shape, lambda: (128, 28, 28), ()),
+    ("im2col_conv2d", checks.check_im2col_conv2d, reference_conv, ()),
+    ("max_by_hand", checks.check_max_by_hand, lambda: [[6, 5], [3, 9]], ()),
+    ("avg_by_hand", checks.check_avg_by_hand, lambda: [[3.5, 2.0], [1.5, 7.0]], ()),
+    ("my_max_pool2d", checks.check_my_max_pool2d, ch.max_pool2d, ()),
+    ("pooled_shape", checks.check_pooled_shape, lambda: (8, 16, 16, 16), ()),
+    ("gap_shape", checks.check_gap_shape, lambda: (8, 64, 1, 1), ()),
+    ("pool_params", checks.check_pool_params, lambda: 0, ()),
+    ("strided_conv_params", checks.check_strided_conv_params, lambda: 64 * 64 * 9 + 64, ()),
+    ("grad_w_by_hand", checks.check_grad_w_by_hand, lambda: [7, 10], ()),
+    ("grad_x_by_hand", checks.check_grad_x_by_hand, lambda: [1, -1, 2, -2], ()),
+    ("weight_grad", checks.check_weight_grad, lambda x, g: ch.conv1d(x, g), ()),
+    ("input_grad", checks.check_input_grad,
+     lambda g, w: ch.conv1d(ch.pad(g, (len(w) - 1, len(w) - 1)), w[::-1]), ()),
+    ("my_max_pool_backward", checks.check_my_max_pool_backward, ch.max_pool2d_backward, ()),
+    ("my_receptive_field", checks.check_my_receptive_field, architectures.receptive_field, ()),
+    ("vgg_block_params", checks.check_vgg_block_params,
+     lambda: 256 * 9 * 128 + 256 + 2 * (256 * 9 * 256 + 256), ()),
+    ("alexnet_conv1_shape", checks.check_alexnet_conv1_shape, lambda: (64, 55, 55), ()),
+    ("block1_shape", checks.check_block1_shape, lambda: (10, 16, 4, 4), ()),
+    ("n_trainable", checks.check_n_trainable, lambda: 32 * 16 * 9 + 32 + 128 * 5 + 5, ()),
+    ("shift", checks.check_shift, augment.shift_image, ()),
+    ("label_preserving", checks.check_label_preserving, _label_preserving, ()),
+    ("my_numerical_saliency", checks.check_my_numerical_saliency,
+     lambda score, image, h=1e-4: inside.numerical_saliency(score, image, h), ()),
+    ("my_occlusion", checks.check_my_occlusion, inside.occlusion_map, ()),
+    ("my_fgsm", checks.check_my_fgsm, inside.fgsm_step, ()),
+    ("fgsm_l2_size", checks.check_fgsm_l2_size, lambda: 0.8, ()),
+]
+
+
+def test_every_named_checker_is_tested():
+    named = {name for name in checks.__all__ if name.startswith("check_")} - {
+        "check_array", "check_conv", "check_count", "check_function", "check_pool",
+        "check_shape", "check_value"}
+    assert named == {checker.__name__ for _, checker, _, _ in EXERCISES} | {"check_sketch"}
+
+
+@pytest.mark.parametrize(("checker", "right", "extra"),
+                         [pytest.param(c, r, e, id=i) for i, c, r, e in EXERCISES])
+def test_exercise_checker_passes_the_right_answer_and_waits_for_the_stub(checker, right, extra):
+    assert checker(right, *extra), checker.__name__
+    assert "not yet implemented" in checker(stub, *extra).message
+
+
+def test_exercise_checker_passes_the_sketch():
+    layers = [architectures.Conv2d(3, 32, 3, padding=1), architectures.Conv2d(32, 32, 3, padding=1),
+              architectures.MaxPool2d(2), architectures.Conv2d(32, 64, 3, padding=1),
+              architectures.Conv2d(64, 64, 3, padding=1), architectures.MaxPool2d(2),
+              architectures.Flatten(), architectures.Linear(64 * 8 * 8, 256),
+              architectures.Linear(256, 10)]
+    assert checks.check_sketch(lambda: layers)
+    assert "first dense layer" in checks.check_sketch(lambda: [*layers[:5], *layers[6:7], architectures.Linear(
+        64 * 16 * 16, 256), layers[-1]]).message
+    assert "not yet implemented" in checks.check_sketch(stub).message
+
+
+# (id, checker call with a usual wrong answer, what the feedback must say, what it must not)
+EXERCISE_MISTAKES = [
+    ("by-hand-flipped", lambda: checks.check_conv1d_by_hand(
+        lambda: ch.true_conv1d(np.array([1.0, 3, 0, 2, 2]), np.array([2.0, 0, -1]), 1.0)),
+     "flipped", "3."),
+    ("cell-wrong", lambda: checks.check_cell_2_1(lambda: 9.0), "not right", "6"),
+    ("edge-signs", lambda: checks.check_horizontal_edge_kernel(lambda: np.array([[-1.0], [1.0]]),
+                                                              STRIPES), "other way round", "[[1"),
+    ("photo-no-padding", lambda: checks.check_photo_output_shape(lambda: (198, 169)),
+     "padding is missing", "200"),
+    ("depth", lambda: checks.check_layer_output_shape(lambda: (64, 28, 28)), "input's number", "128"),
+    ("max-for-avg", lambda: checks.check_avg_by_hand(lambda: [[6, 5], [3, 9]]), "maximum", "3.5"),
+    ("pool-zero-pad", lambda: checks.check_my_max_pool2d(
+        lambda x, k, s=None, p=0: reference_pool(x, k, s, p, pad_value=0.0)), "padded with zeros", ""),
+    ("gap-flattened", lambda: checks.check_gap_shape(lambda: (8, 64)), "removed the spatial axes",
+     "(8, 64, 1, 1)"),
+    ("pool-params-window", lambda: checks.check_pool_params(lambda: 4), "cells of the window", "0."),
+    ("grad-w-reversed", lambda: checks.check_grad_w_by_hand(lambda: [10, 7]), "reversed", "[7"),
+    ("grad-x-no-flip", lambda: checks.check_grad_x_by_hand(lambda: [-1, 1, -2, 2]),
+     "wrong way round", "[1, -1"),
+    ("input-grad-no-flip", lambda: checks.check_input_grad(
+        lambda g, w: ch.conv1d(ch.pad(g, (len(w) - 1, len(w) - 1)), w)), "wrong way round", ""),
+    ("maxpool-back-all", lambda: checks.check_my_max_pool_backward(
+        lambda g, x, k: np.kron(g, np.ones((k, k)))), "Every input", ""),
+    ("field-no-jump", lambda: checks.check_my_receptive_field(
+        lambda layers: (1 + sum(k - 1 for k, _ in layers), int(np.prod([s for _, s in layers])))),
+     "whatever the strides", ""),
+    ("alexnet-channels-last", lambda: checks.check_alexnet_conv1_shape(lambda: (55, 55, 64)),
+     "channels-last", "(64, 55, 55)"),
+    ("block-no-pool", lambda: checks.check_block1_shape(lambda: (10, 16, 8, 8)), "pooling was left out",
+     "(10, 16, 4, 4)"),
+    ("trainable-all", lambda: checks.check_n_trainable(lambda: 5445), "frozen", "5285"),
+    ("shift-roll", lambda: checks.check_shift(lambda im, dy, dx: np.roll(im, (dy, dx), axis=(0, 1))),
+     "np.roll", ""),
+    ("label-one-wrong", lambda: checks.check_label_preserving(
+        lambda: [True, True, True, True, False, False]), "1 of your 6 answers is wrong", "mirror"),
+    ("label-not-bools", lambda: checks.check_label_preserving(lambda: [1, 1, 1, 0, 0, 0]),
+     "booleans", ""),
+    ("saliency-no-abs", lambda: checks.check_my_numerical_saliency(
+        lambda s, im, h=1e-4: inside.numerical_score_gradient(s, im).max(axis=0)), "absolute value", ""),
+    ("fgsm-no-clip", lambda: checks.check_my_fgsm(lambda x, g, e, x_max=1.0: x + e * np.sign(g)),
+     "clipped", ""),
+    ("l2-squares", lambda: checks.check_fgsm_l2_size(lambda: 0.64), "square root", "0.8"),
+]
+
+
+@pytest.mark.parametrize(("call", "says", "hides"),
+                         [pytest.param(c, s, h, id=i) for i, c, s, h in EXERCISE_MISTAKES])
+def test_exercise_checker_names_the_mistake_without_the_answer(call, says, hides):
+    result = call()
+    assert not result.passed
+    assert says in result.message, result.message
+    if hides:
+        assert hides not in result.message, result.message

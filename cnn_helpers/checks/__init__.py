@@ -16,9 +16,14 @@ Authors can pass their own mistakes to every checker as a mapping
 
 Checkers never raise on a bad answer (``None``, lists, NaN, a function that
 raises or loops forever, the ``NotImplementedError`` stub of the student
-notebook) -- unless grading mode is on (environment variable
-``CNN_HELPERS_GRADING=1`` or :func:`set_grading`), where a failing check
-raises ``AssertionError`` so autograders (nbgrader, nbval, pytest) see it.
+notebook) -- unless grading mode is on, where a failing check raises
+``AssertionError`` so autograders (nbgrader, nbval, pytest) see it. Grading
+mode is on under nbgrader's autograder (which sets ``NBGRADER_EXECUTION=autograde``
+in the kernel), with ``CNN_HELPERS_GRADING=1``, or after :func:`set_grading`.
+
+Where the expected value is itself the answer (a number, an array or a shape
+worked out by hand), no message states it, nor a factor or an offset from
+which it follows.
 
 Every checker returns a :class:`CheckResult`, which is truthy when the answer
 passed.
@@ -35,21 +40,125 @@ references    reference_conv, reference_pool (the library's ops, in float64)
 mistakes      conv_mistakes, pool_mistakes, output_size_mistakes
 convolution   check_conv, check_pool
 counts        Conv, Linear, check_count
+exercises     one module per chapter: the named checker of every exercise
 ============  ==============================================================
 """
 
 from .compare import RTOL as RTOL
 from .convolution import check_conv, check_pool
 from .counts import Conv, Linear, check_count
+from .exercises.architectures import (
+    check_alexnet_conv1_shape,
+    check_my_receptive_field,
+    check_sketch,
+    check_vgg_block_params,
+)
+from .exercises.backprop import (
+    check_grad_w_by_hand,
+    check_grad_x_by_hand,
+    check_input_grad,
+    check_my_max_pool_backward,
+    check_weight_grad,
+)
+from .exercises.channels import (
+    check_im2col_conv2d,
+    check_layer_output_shape,
+    check_n_params,
+    check_to_channels_first,
+)
+from .exercises.conv1d import (
+    check_conv1d_by_hand,
+    check_motif_layer_params,
+    check_my_conv1d,
+    check_output_length,
+    check_rising_edge_filter,
+)
+from .exercises.conv2d import (
+    check_cell_2_1,
+    check_horizontal_edge_kernel,
+    check_my_conv2d,
+    check_photo_output_shape,
+)
+from .exercises.inside import (
+    check_fgsm_l2_size,
+    check_my_fgsm,
+    check_my_numerical_saliency,
+    check_my_occlusion,
+)
+
+# The named checkers of the chapters' exercises.
+from .exercises.motivation import (
+    check_conv_crop_params,
+    check_dense_crop_params,
+    check_shuffle_pixels,
+    check_small_net_params,
+)
+from .exercises.pooling import (
+    check_avg_by_hand,
+    check_gap_shape,
+    check_max_by_hand,
+    check_my_max_pool2d,
+    check_pool_params,
+    check_pooled_shape,
+    check_strided_conv_params,
+)
+from .exercises.transfer import (
+    check_block1_shape,
+    check_label_preserving,
+    check_n_trainable,
+    check_shift,
+)
 from .functions import check_function
 from .mistakes import conv_mistakes, output_size_mistakes, pool_mistakes
 from .references import reference_conv, reference_pool
-from .results import GRADING_ENV, CheckResult, is_grading, set_grading
+from .results import GRADING_ENV, NBGRADER_ENV, CheckResult, is_grading, set_grading
 from .running import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
 from .values import check_array, check_shape, check_value
 
 __all__ = [
+    "check_conv_crop_params",
+    "check_dense_crop_params",
+    "check_shuffle_pixels",
+    "check_small_net_params",
+    "check_conv1d_by_hand",
+    "check_motif_layer_params",
+    "check_my_conv1d",
+    "check_output_length",
+    "check_rising_edge_filter",
+    "check_cell_2_1",
+    "check_horizontal_edge_kernel",
+    "check_my_conv2d",
+    "check_photo_output_shape",
+    "check_im2col_conv2d",
+    "check_layer_output_shape",
+    "check_n_params",
+    "check_to_channels_first",
+    "check_avg_by_hand",
+    "check_gap_shape",
+    "check_max_by_hand",
+    "check_my_max_pool2d",
+    "check_pool_params",
+    "check_pooled_shape",
+    "check_strided_conv_params",
+    "check_grad_w_by_hand",
+    "check_grad_x_by_hand",
+    "check_input_grad",
+    "check_my_max_pool_backward",
+    "check_weight_grad",
+    "check_alexnet_conv1_shape",
+    "check_my_receptive_field",
+    "check_sketch",
+    "check_vgg_block_params",
+    "check_block1_shape",
+    "check_label_preserving",
+    "check_n_trainable",
+    "check_shift",
+    "check_fgsm_l2_size",
+    "check_my_fgsm",
+    "check_my_numerical_saliency",
+    "check_my_occlusion",
     "GRADING_ENV",
+    "NBGRADER_ENV",
     "CheckResult",
     "Conv",
     "Linear",

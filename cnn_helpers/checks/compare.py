@@ -67,9 +67,14 @@ def _candidates(mistakes: Mapping[str, Any] | None, expected: np.ndarray, rtol: 
             yield message, array
 
 
-def shape_problem(got: tuple, want: tuple, hint: str) -> list[str]:
-    """Explain a shape mismatch in the reader's terms."""
-    lines = [f"Your result has shape {got}, expected {want}."]
+def shape_problem(got: tuple, want: tuple, hint: str, reveal: bool = True) -> list[str]:
+    """Explain a shape mismatch in the reader's terms.
+
+    With ``reveal=False`` the expected shape is not named (when the shape is
+    itself the answer).
+    """
+    expected = f"expected {want}" if reveal else "which is not the expected shape"
+    lines = [f"Your result has shape {got}, {expected}."]
     if len(got) == len(want) + 1 and got[0] == 1 and got[1:] == want:
         lines.append("There is an extra leading axis of length 1 (a batch axis?); drop it with [0].")
     elif len(got) + 1 == len(want) and want[0] == 1 and want[1:] == got:
@@ -95,8 +100,13 @@ def _fmt(x: Any) -> str:
     return f"{x:.6g}" if isinstance(x, float | np.floating) else str(x)
 
 
-def _value_problem(got: np.ndarray, want: np.ndarray, rtol: float, atol: float) -> list[str]:
-    """Explain why two arrays of the same shape differ (generic diagnoses)."""
+def _value_problem(got: np.ndarray, want: np.ndarray, rtol: float, atol: float,
+                   reveal: bool = True) -> list[str]:
+    """Explain why two arrays of the same shape differ (generic diagnoses).
+
+    With ``reveal=False`` no diagnosis states an expected value, a factor or
+    an offset from which the expected values could be worked out.
+    """
     finite = np.isfinite(want)
     bad = ~np.isfinite(got) & finite
     if bad.any():
@@ -119,10 +129,12 @@ def _value_problem(got: np.ndarray, want: np.ndarray, rtol: float, atol: float) 
         return ["Rows and columns are swapped: your result is the transpose of the right one."]
     if want.size and np.any(want != 0) and not np.any(got):
         return ["Your result is all zeros: is the output ever filled in?"]
-    return _ratio_problem(got, want, rtol, atol) or _partial_problem(got, want, rtol, atol)
+    return (_ratio_problem(got, want, rtol, atol, reveal)
+            or _partial_problem(got, want, rtol, atol, reveal))
 
 
-def _ratio_problem(got: np.ndarray, want: np.ndarray, rtol: float, atol: float) -> list[str]:
+def _ratio_problem(got: np.ndarray, want: np.ndarray, rtol: float, atol: float,
+                   reveal: bool = True) -> list[str]:
     """Diagnose a result that is off by a constant factor or a constant offset."""
     with np.errstate(all="ignore"):
         nonzero = np.abs(want) > atol
@@ -131,26 +143,33 @@ def _ratio_problem(got: np.ndarray, want: np.ndarray, rtol: float, atol: float) 
             if math.isfinite(factor) and factor != 0 and _close(got, factor * want, rtol, atol):
                 if abs(factor + 1) < 1e-6:
                     return ["Every value has the wrong sign."]
-                return [f"Every value is {_fmt(factor)} times the right one: "
+                times = f"{_fmt(factor)} times" if reveal else "a constant factor times"
+                return [f"Every value is {times} the right one: "
                         "a wrong normalisation or a sum where a mean was meant?"]
         offset = float(np.median(got - want))
         if math.isfinite(offset) and offset != 0 and _close(got, want + offset, rtol, atol):
-            return [f"Every value is off by the same amount ({_fmt(offset)}): an offset or bias term?"]
+            amount = f" ({_fmt(offset)})" if reveal else ""
+            return [f"Every value is off by the same amount{amount}: an offset or bias term?"]
     return []
 
 
-def _partial_problem(got: np.ndarray, want: np.ndarray, rtol: float, atol: float) -> list[str]:
+def _partial_problem(got: np.ndarray, want: np.ndarray, rtol: float, atol: float,
+                     reveal: bool = True) -> list[str]:
     wrong = ~np.isclose(got, want, rtol=rtol, atol=atol)
     first = tuple(int(i) for i in np.argwhere(wrong)[0]) if got.ndim else ()
     count = int(wrong.sum())
     lines = [f"{count} of {want.size} values {'is' if count == 1 else 'are'} wrong."] if want.size > 1 else []
-    if got.ndim:
+    if got.ndim and reveal:
         lines.append(f"First wrong value at index {first}: expected {_fmt(want[first].item())}, "
                      f"got {_fmt(got[first].item())}.")
+    elif got.ndim:
+        lines.append(f"The first wrong value is at index {first} (you gave "
+                     f"{_fmt(got[first].item())}).")
     return lines
 
 
-def _diagnose(got: np.ndarray, want: np.ndarray, mistakes, rtol, atol, hint="") -> list[str] | None:
+def _diagnose(got: np.ndarray, want: np.ndarray, mistakes, rtol, atol, hint="",
+              reveal: bool = True) -> list[str] | None:
     """``None`` if ``got`` is right, else lines explaining what is wrong."""
     if _close(got, want, rtol, atol):
         return None
@@ -158,8 +177,8 @@ def _diagnose(got: np.ndarray, want: np.ndarray, mistakes, rtol, atol, hint="") 
         if _close(got, wrong, rtol, atol):
             return [message]
     if got.shape != want.shape:
-        return shape_problem(got.shape, want.shape, hint)
-    return _value_problem(got, want, rtol, atol)
+        return shape_problem(got.shape, want.shape, hint, reveal)
+    return _value_problem(got, want, rtol, atol, reveal)
 
 
 def _scalar_problem(got: np.ndarray, want: np.ndarray, mistakes, rtol, atol) -> list[str] | None:
@@ -176,7 +195,7 @@ def _scalar_problem(got: np.ndarray, want: np.ndarray, mistakes, rtol, atol) -> 
         return [f"Your answer is {got.item()}, not a finite number."]
     if abs(float(got) - float(want)) == 1:
         return ["Your answer is off by one."]
-    lines = _value_problem(got, want, rtol, atol)
+    lines = _value_problem(got, want, rtol, atol, reveal=False)
     if lines and "times the right one" in lines[0] and not _simple_factor(float(got) / float(want)):
         lines = []  # any two numbers have a ratio: only a simple one is a diagnosis
     if lines and "off by the same amount" in lines[0]:
@@ -192,8 +211,13 @@ def _simple_factor(factor: float) -> bool:
     return False
 
 
-def compare(answer: Any, expected: Any, mistakes, rtol, atol, hint="") -> list[str] | None:
-    """Compare any answer with the expected value; ``None`` when right."""
+def compare(answer: Any, expected: Any, mistakes, rtol, atol, hint="",
+            reveal: bool = True) -> list[str] | None:
+    """Compare any answer with the expected value; ``None`` when right.
+
+    ``reveal=False`` when the expected value is itself the answer (a number,
+    an array or a shape worked out by hand): then no message states it.
+    """
     want = np.asarray(expected)
     scalar = want.ndim == 0
     got, problem = _as_array(answer, scalar)
@@ -203,5 +227,5 @@ def compare(answer: Any, expected: Any, mistakes, rtol, atol, hint="") -> list[s
     tol = _tolerance(want, atol)
     if scalar:
         return _scalar_problem(got, want, mistakes, rtol, tol)
-    return _diagnose(got, want, mistakes, rtol, tol, hint)
+    return _diagnose(got, want, mistakes, rtol, tol, hint, reveal)
 

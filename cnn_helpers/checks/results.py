@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 
 GRADING_ENV = "CNN_HELPERS_GRADING"
+# nbgrader sets this in the kernel it runs: "autograde" while grading submissions.
+NBGRADER_ENV = "NBGRADER_EXECUTION"
 
 PASS, FAIL, TODO = "pass", "fail", "todo"
 _SYMBOL = {PASS: "✅", FAIL: "❌", TODO: "📝"}
@@ -19,9 +21,15 @@ def set_grading(on: bool | None = True) -> None:
 
 
 def is_grading() -> bool:
-    """Whether a failing check should raise ``AssertionError``."""
+    """Whether a failing check should raise ``AssertionError``.
+
+    On under nbgrader's autograder and with ``CNN_HELPERS_GRADING=1``, unless
+    :func:`set_grading` said otherwise.
+    """
     if _grading_override is not None:
         return _grading_override
+    if os.environ.get(NBGRADER_ENV, "").strip().lower() == "autograde":
+        return True
     return os.environ.get(GRADING_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
@@ -55,9 +63,13 @@ class CheckResult:
         return None
 
 
-def finish(result: CheckResult) -> CheckResult:
-    """Print the verdict and, in grading mode, turn a failure into an AssertionError."""
-    print(result.message)
+def finish(result: CheckResult, quiet: bool = False) -> CheckResult:
+    """Print the verdict and, in grading mode, turn a failure into an AssertionError.
+
+    ``quiet`` prints only a failure (for hidden tests, whose success need not show).
+    """
+    if not (quiet and result.passed):
+        print(result.message)
     if not result.passed and is_grading():
         raise AssertionError(result.message)
     return result

@@ -151,9 +151,12 @@ def outcome_failure(outcome: Outcome, name: str, case: str = "", inputs: str = "
 
 
 def guarded(checker: Callable[..., CheckResult]) -> Callable[..., CheckResult]:
-    """Run a checker so that a bug in the diagnosis never crashes a notebook."""
+    """Run a checker so that a bug in the diagnosis never crashes a notebook.
 
-    def run(*args: Any, **kwargs: Any) -> CheckResult:
+    Every checker so wrapped also takes ``quiet=True``: print only a failure.
+    """
+
+    def run(*args: Any, quiet: bool = False, **kwargs: Any) -> CheckResult:
         try:
             result = checker(*args, **kwargs)
         except TimeoutExpired:
@@ -165,7 +168,7 @@ def guarded(checker: Callable[..., CheckResult]) -> Callable[..., CheckResult]:
                 "the check itself failed -- please tell your instructor.",
                 [f"{type(exc).__name__}: {exc}"],
             )
-        return finish(result)
+        return finish(result, quiet)
 
     run.__name__ = checker.__name__
     run.__doc__ = checker.__doc__

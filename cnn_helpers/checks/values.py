@@ -19,7 +19,8 @@ def value_check(answer, expected, name, mistakes, rtol, atol, timeout, hint="") 
     failure = outcome_failure(outcome, name)
     if failure is not None:
         return failure
-    lines = compare(outcome.value, expected, mistakes, rtol, atol, hint)
+    # The expected value is the answer itself: no message may state it.
+    lines = compare(outcome.value, expected, mistakes, rtol, atol, hint, reveal=False)
     if lines is None:
         return CheckResult(PASS, name, "correct.")
     return CheckResult(FAIL, name, lines[0], lines[1:])
@@ -94,7 +95,7 @@ def check_shape(answer: Any, expected: Sequence[int], *, name: str = "your shape
     for message, wrong in (mistakes or {}).items():
         if tuple(wrong) == got and tuple(wrong) != want:
             return CheckResult(FAIL, name, message, [f"Your shape is {got}."])
-    lines = shape_problem(got, want, hint)
+    lines = shape_problem(got, want, hint, reveal=False)
     shape_line = lines[0].replace("Your result has shape", "Your shape is")
     if len(lines) == 1:
         return CheckResult(FAIL, name, shape_line)
