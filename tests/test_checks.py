@@ -496,7 +496,7 @@ EXERCISES = [
      lambda: 256 * 9 * 128 + 256 + 2 * (256 * 9 * 256 + 256), ()),
     ("alexnet_conv1_shape", checks.check_alexnet_conv1_shape, lambda: (64, 55, 55), ()),
     ("block1_shape", checks.check_block1_shape, lambda: (10, 16, 4, 4), ()),
-    ("n_trainable", checks.check_n_trainable, lambda: 32 * 16 * 9 + 32 + 128 * 5 + 5, ()),
+    ("n_trainable", checks.check_n_trainable, lambda: 32 * 16 * 9 + 32 + 128 * 10 + 10, ()),
     ("shift", checks.check_shift, augment.shift_image, ()),
     ("label_preserving", checks.check_label_preserving, _label_preserving, ()),
     ("my_numerical_saliency", checks.check_my_numerical_saliency,
@@ -564,7 +564,7 @@ EXERCISE_MISTAKES = [
      "channels-last", "(64, 55, 55)"),
     ("block-no-pool", lambda: checks.check_block1_shape(lambda: (10, 16, 8, 8)), "pooling was left out",
      "(10, 16, 4, 4)"),
-    ("trainable-all", lambda: checks.check_n_trainable(lambda: 5445), "frozen", "5285"),
+    ("trainable-all", lambda: checks.check_n_trainable(lambda: 6090), "frozen", "5930"),
     ("shift-roll", lambda: checks.check_shift(lambda im, dy, dx: np.roll(im, (dy, dx), axis=(0, 1))),
      "np.roll", ""),
     ("label-one-wrong", lambda: checks.check_label_preserving(

@@ -190,7 +190,7 @@ def test_freezing_block_counts_as_cnn_helpers_freeze_and_param_groups(tmp_path):
     ours = ch_nn.Sequential(
         ch_nn.Conv2d(1, 16, 3, padding=1), ch_nn.ReLU(), ch_nn.MaxPool2d(2),
         ch_nn.Conv2d(16, 32, 3, padding=1), ch_nn.ReLU(), ch_nn.MaxPool2d(2),
-        ch_nn.Flatten(), ch_nn.Linear(128, 5),
+        ch_nn.Flatten(), ch_nn.Linear(128, 10),
     )
     ours[:3].freeze()
     both(values, "trainable", ours.num_parameters(trainable_only=True))

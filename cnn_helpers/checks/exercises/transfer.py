@@ -29,9 +29,9 @@ def check_block1_shape(fn, **kw):
 
 
 def check_n_trainable(fn, **kw):
-    """Block 2's convolution, fine-tuned, and the new Linear(128, 5)."""
+    """Block 2's convolution, fine-tuned, and the new Linear(128, 10)."""
     frozen = Conv(1, 16, 3)
-    tuned = [Conv(16, 32, 3), Linear(128, 5)]
+    tuned = [Conv(16, 32, 3), Linear(128, 10)]
     every = sum(layer.weights() + layer.biases() for layer in [frozen, *tuned])
     return check_count(fn, tuned, name="n_trainable", mistakes={
         "That counts the frozen block too.": every,
