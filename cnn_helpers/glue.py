@@ -5,7 +5,7 @@ cnn_helpers but not myst-nb, so there the value is simply shown, as ``glue`` sho
 notebook.
 """
 
-from IPython.display import display
+from IPython.display import display as _show
 
 try:
     from myst_nb import glue as _myst_glue
@@ -13,7 +13,7 @@ except ModuleNotFoundError:  # Colab and other kernels without the book's build 
     _myst_glue = None
 
 
-def glue(name, variable, display_value=True):
+def glue(name, variable, display=True):
     """Store ``variable`` under ``name`` for ``{glue}`name``` in the text; show it if asked.
 
     Same arguments as ``myst_nb.glue(name, variable, display)``.
@@ -21,6 +21,6 @@ def glue(name, variable, display_value=True):
     if not isinstance(name, str) or not name:
         raise TypeError(f"glue: name must be a non-empty string, got {name!r}")
     if _myst_glue is not None:
-        _myst_glue(name, variable, display_value)
-    elif display_value:
-        display(variable)
+        _myst_glue(name, variable, display)
+    elif display:
+        _show(variable)

@@ -22,9 +22,9 @@ def test_without_myst_nb_it_displays(monkeypatch):
     g = importlib.reload(g)
     try:
         shown = []
-        monkeypatch.setattr(g, "display", shown.append)
+        monkeypatch.setattr(g, "_show", shown.append)
         g.glue("x", 0.5)
-        g.glue("y", 0.25, display_value=False)
+        g.glue("y", 0.25, display=False)
         assert shown == [0.5]
     finally:
         monkeypatch.delitem(sys.modules, "myst_nb")
