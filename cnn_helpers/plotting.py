@@ -44,8 +44,9 @@ _STYLE = {
     # and the same bytes on every run (fixed ids).
     "svg.fonttype": "none",
     "svg.hashsalt": "cnn-book",
-    "font.size": 10,
-    "axes.titlesize": 10,
+    # Text reads at least as large as the page's small print (0.9 rem) at book width.
+    "font.size": 11,
+    "axes.titlesize": 11,
     "axes.spines.top": False,
     "axes.spines.right": False,
     "image.interpolation": "none",
@@ -132,7 +133,7 @@ def show_matrix(a, ax: Axes | None = None, title: str | None = None, annotate: b
             if np.isnan(value):  # a cell not computed yet (a slider filling in) stays blank
                 continue
             shade = abs(norm(value) - 0.5) > 0.35 if signed else norm(value) < 0.5
-            ax.text(j, i, fmt.format(value), ha="center", va="center", fontsize=9,
+            ax.text(j, i, fmt.format(value), ha="center", va="center", fontsize=10,
                     color="white" if shade else "black")
     if title:
         ax.set_title(title)
