@@ -19,6 +19,7 @@ import json
 import os
 import re
 import threading
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -351,6 +352,29 @@ def test_pages_stay_light(page_path):
           f"largest {max(frames, default=0) / 1e3:.1f} KB")
     assert size <= MAX_PAGE_BYTES, f"{page_path} weighs {size} bytes"
     assert max(frames, default=0) <= MAX_FRAME_BYTES, f"{page_path}: a frame of {max(frames)}"
+
+
+class _Images(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.images: list[dict] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.images.append(dict(attrs))
+
+
+@pytest.mark.parametrize("page_path", _chapter_pages() or ["index.html"])
+def test_every_figure_says_what_it_shows(page_path):
+    """A figure's alt text describes it; myst-nb's fallback, the file's path, does not."""
+    if not (SITE / "index.html").is_file():
+        _skip_or_fail(f"no built site at {SITE}: run `make book` first")
+    parser = _Images()
+    parser.feed((SITE / page_path).read_text(encoding="utf-8"))
+    figures = [i for i in parser.images if "_images/" in i.get("src", "")]
+    unnamed = [i["src"] for i in figures
+               if len((i.get("alt") or "").split()) < 4 or "_images/" in i.get("alt", "")]
+    assert unnamed == [], f"{page_path}: figures without a meaningful alt text {unnamed}"
 
 
 @pytest.mark.parametrize("page_path", ["notebooks/02_conv1d.html", "notebooks/08_transfer_learning.html"])
