@@ -1,10 +1,15 @@
 """Sliders that keep working in the published book, where no Python kernel runs.
 
 A plain ``interact`` callback needs a kernel: in a static page its slider moves and nothing
-happens. These sliders instead render every frame up front (a matplotlib figure turned into a
-small PNG), stack the frames in an ``ipywidgets.Stack`` and link the slider to the stack's
-``selected_index`` with ``jslink``. The link runs in the browser, so the same widget works in
-live Jupyter, on Binder or Colab, and in the static HTML page.
+happens. These sliders instead render every frame up front, stack the frames in an
+``ipywidgets.Stack`` and link the slider to the stack's ``selected_index`` with ``jslink``.
+The link runs in the browser, so the same widget works in live Jupyter, on Binder or Colab,
+and in the static HTML page.
+
+Every frame is drawn sharp for any screen: as inline SVG with its text kept as text when
+the figure is line art, numbers and grids, and otherwise as a PNG at twice the shown size.
+Every frame carries a text alternative that names what it shows, and every slider a label,
+so a screen reader announces both.
 
 Typical use::
 
@@ -13,7 +18,8 @@ Typical use::
         ...
         return fig
 
-    frame_slider(draw, range(0, 6), description="shift")
+    frame_slider(draw, range(0, 6), description="shift",
+                 alt="The signal shifted by {value} samples")
 
 Two parameters work as well: :func:`frame_slider_2d` nests one stack per value of the first
 parameter inside an outer stack.
@@ -21,7 +27,12 @@ parameter inside an outer stack.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import html
 import io
+import json
+import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -31,16 +42,38 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from PIL import Image
 
-__all__ = ["FrameStats", "frame_slider", "frame_slider_2d", "render_frame", "render_frames"]
+__all__ = [
+    "MAX_FRAME_BYTES",
+    "FrameStats",
+    "frame_slider",
+    "frame_slider_2d",
+    "render_frame",
+    "render_frames",
+    "render_svg",
+]
 
-# Palette PNGs of line art and heat maps stay well under 20 KB at book width.
-DEFAULT_DPI = 72
+# CSS pixels per inch of figure: a figure BOOK_WIDTH (7 in) wide is shown 672 px wide.
+DEFAULT_DPI = 96
+# Bitmaps are drawn at this multiple of the shown size, so they stay sharp on HiDPI screens.
+PIXEL_DENSITY = 2
 PALETTE_COLOURS = 128
+JPEG_QUALITY = 90
+# render_frame's resolution when asked for a plain PNG.
+PNG_DPI = 72
+# Every frame is embedded in the page; this is the most one frame may weigh there.
+MAX_FRAME_BYTES = 40_000
+
+# matplotlib writes a `*{stroke-linejoin: round; stroke-linecap: butt}` style sheet into its
+# SVG; inline in a page it would style every SVG there, so it moves onto the root element.
+_SVG_ROOT_STYLE = "stroke-linejoin:round;stroke-linecap:butt;max-width:100%;height:auto"
 
 
 @dataclass(frozen=True)
 class FrameStats:
-    """Sizes of the frames behind one slider, and the time it took to draw them."""
+    """Sizes of the frames behind one slider, and the time it took to draw them.
+
+    Sizes are the bytes each frame adds to the page, as written into its widget state.
+    """
 
     count: int
     total_bytes: int
@@ -48,23 +81,27 @@ class FrameStats:
     seconds: float = 0.0
 
     @classmethod
-    def of(cls, frames: Sequence[bytes], seconds: float = 0.0) -> FrameStats:
-        sizes = [len(f) for f in frames]
+    def of(cls, frames: Sequence[bytes | str], seconds: float = 0.0) -> FrameStats:
+        sizes = [_page_bytes(f) for f in frames]
         return cls(count=len(sizes), total_bytes=sum(sizes), max_bytes=max(sizes, default=0),
                    seconds=seconds)
 
 
-def render_frame(fig: Figure, dpi: int = DEFAULT_DPI) -> bytes:
-    """Render a matplotlib figure to compact PNG bytes and close it.
+def _page_bytes(frame: bytes | str) -> int:
+    if isinstance(frame, bytes):
+        return len(frame)
+    return len(json.dumps(frame).encode("utf-8"))
 
-    The figure is quantised to a palette: it keeps plots crisp while making each frame a few
-    kilobytes, which matters because every frame is embedded in the page.
-    """
+
+def _check_figure(fig) -> None:
     if not isinstance(fig, Figure):
         raise TypeError(f"expected a matplotlib Figure, got {type(fig).__name__}")
+
+
+def _png_bytes(fig: Figure, dpi: float) -> bytes:
+    """Render to a palette PNG: crisp plots at a few kilobytes a frame."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
-    plt.close(fig)
     buffer.seek(0)
     image = Image.open(buffer).convert("RGB")
     paletted = image.quantize(colors=PALETTE_COLOURS, method=Image.Quantize.MEDIANCUT)
@@ -73,11 +110,160 @@ def render_frame(fig: Figure, dpi: int = DEFAULT_DPI) -> bytes:
     return out.getvalue()
 
 
+def render_frame(fig: Figure, dpi: int = PNG_DPI) -> bytes:
+    """Render a matplotlib figure to compact PNG bytes at ``dpi`` and close it.
+
+    The figure is quantised to a palette: it keeps plots crisp while making each frame a few
+    kilobytes, which matters because every frame is embedded in the page.
+    """
+    _check_figure(fig)
+    try:
+        return _png_bytes(fig, dpi)
+    finally:
+        plt.close(fig)
+
+
 def render_frames(
-    draw: Callable[..., Figure], values: Iterable, dpi: int = DEFAULT_DPI
+    draw: Callable[..., Figure], values: Iterable, dpi: int = PNG_DPI
 ) -> list[bytes]:
     """Call ``draw(value)`` for every value and render each figure to PNG bytes."""
     return [render_frame(draw(value), dpi=dpi) for value in values]
+
+
+_SVG_FONT_FAMILY = re.compile(r"font-family: ([^;\"]+)(?:; |(?=\"))")
+_SVG_ID = re.compile(r'\sid="([^"]*)"')
+_SVG_REF = re.compile(r'(?:url\(#|xlink:href="#|href="#)([^)"]+)')
+
+
+def _svg_text(fig: Figure, image_dpi: float) -> str:
+    """matplotlib's SVG with the text kept as text, no date, and stable ids."""
+    buffer = io.StringIO()
+    with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "cnn-book"}):
+        fig.savefig(buffer, format="svg", dpi=image_dpi,
+                    metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
+    return buffer.getvalue()
+
+
+def render_svg(fig: Figure, width: float | None = None, alt: str | None = None,
+               dpi: float = DEFAULT_DPI) -> str:
+    """An ``<svg>`` element for inline use in a page, then close the figure.
+
+    Text stays text (``svg.fonttype: none``), so it is sharp at any zoom and can be selected.
+    The element is shown at ``dpi`` CSS pixels per figure inch and never wider than its
+    container; ``alt`` becomes its accessible name. Ids are made unique to the drawing, so
+    several figures can share a page.
+    """
+    _check_figure(fig)
+    try:
+        text = _svg_text(fig, PIXEL_DENSITY * dpi)
+    finally:
+        plt.close(fig)
+    return _inline_svg(text, alt, dpi)
+
+
+_SVG_IMAGE = re.compile(r"<image [^>]*>")
+_SVG_IMAGE_DATA = re.compile(r"data:image/png;base64,\s*([A-Za-z0-9+/=\s]+)")
+_SVG_IMAGE_SCALE = re.compile(r'width="([\d.]+)"[^>]*transform="matrix\(([-\d.e]+) ')
+
+
+def _lighter_bitmap(tag: str, dpi: float) -> str:
+    """An embedded bitmap at no more than twice its shown size, in a palette if smaller.
+
+    matplotlib embeds an image drawn with ``interpolation="none"`` at its own resolution;
+    a large photo shown small would carry pixels no screen shows.
+    """
+    data = _SVG_IMAGE_DATA.search(tag)
+    if data is None:
+        return tag
+    png = base64.b64decode(data[1])
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    scale = _SVG_IMAGE_SCALE.search(tag)
+    if scale:
+        shown = float(scale[1]) * abs(float(scale[2])) * dpi / 72
+        most = max(1, round(PIXEL_DENSITY * shown))
+        if image.width > most:
+            height = max(1, round(image.height * most / image.width))
+            image = image.resize((most, height), Image.Resampling.LANCZOS)
+            png = b""
+    candidates = [("png", png)] if png else []
+    out = io.BytesIO()
+    image.quantize(colors=PALETTE_COLOURS, method=Image.Quantize.MEDIANCUT).save(
+        out, format="png", optimize=True)
+    candidates.append(("png", out.getvalue()))
+    if min(image.size) >= 64 and image.getcolors(PALETTE_COLOURS) is None:
+        # A photograph: JPEG keeps its many shades at a fraction of a palette PNG's size.
+        # (Small arrays are drawn magnified, where JPEG's blocks would show.)
+        out = io.BytesIO()
+        image.save(out, format="jpeg", quality=JPEG_QUALITY, optimize=True)
+        candidates.append(("jpeg", out.getvalue()))
+    kind, best = min(candidates, key=lambda c: len(c[1]))
+    encoded = f"data:image/{kind};base64," + base64.b64encode(best).decode("ascii")
+    return tag[: data.start()] + encoded + tag[data.end():]
+
+
+def _inline_svg(text: str, alt: str | None, dpi: float) -> str:
+    start = text.index("<svg")
+    text = _SVG_IMAGE.sub(lambda m: _lighter_bitmap(m[0], dpi), text[start:])
+    text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)
+    text = re.sub(r'<style type="text/css">\*\{[^}]*\}</style>\s*', "", text)
+    text = re.sub(r"<defs>\s*</defs>\s*", "", text)
+    # Every label repeats the same font list; it is said once, on the root, and inherited.
+    root_style = _SVG_ROOT_STYLE
+    families = set(_SVG_FONT_FAMILY.findall(text))
+    if len(families) == 1:
+        text = _SVG_FONT_FAMILY.sub("", text)
+        root_style += f";font-family:{families.pop()}"
+    text = re.sub(r' transform="rotate\(-0 [^"]*\)"', "", text)
+    # Keep only the ids something refers to, and give those a prefix of this drawing's own.
+    referenced = set(_SVG_REF.findall(text))
+    prefix = "f" + hashlib.sha1(text.encode()).hexdigest()[:8] + "-"
+    text = _SVG_ID.sub(lambda m: f' id="{prefix}{m[1]}"' if m[1] in referenced else "", text)
+    text = _SVG_REF.sub(lambda m: m[0][: -len(m[1])] + prefix + m[1], text)
+    head_end = text.index(">") + 1
+    head = text[:head_end]
+    points = {k: float(v) for k, v in re.findall(r'\s(width|height)="([\d.]+)pt"', head)}
+    head = re.sub(r'\s(width|height)="[\d.]+pt"', "", head)
+    head = re.sub(r'\sxmlns:xlink="[^"]*"', "", head) if "xlink:" not in text[head_end:] else head
+    attributes = (
+        f' width="{points["width"] * dpi / 72:.0f}" height="{points["height"] * dpi / 72:.0f}"'
+        f' style="{html.escape(root_style, quote=False)}" focusable="false"'
+    )
+    if alt:
+        attributes += f' role="img" aria-label="{html.escape(alt)}"'
+    head = head[:-1] + attributes + ">"
+    return head + text[head_end:].strip()
+
+
+def _img_tag(png: bytes, alt: str, density: float) -> str:
+    width, height = Image.open(io.BytesIO(png)).size
+    data = base64.b64encode(png).decode("ascii")
+    return (f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" '
+            f'width="{width / density:.0f}" height="{height / density:.0f}" '
+            f'style="max-width:100%;height:auto">')
+
+
+def _frame_html(fig: Figure, alt: str, dpi: float, max_bytes: int = MAX_FRAME_BYTES) -> str:
+    """One frame as HTML: inline SVG, or a 2x PNG where the SVG would exceed the budget.
+
+    The SVG keeps numbers and labels as text and embeds each image at its own resolution,
+    drawn with crisp pixels; the PNG is the fallback when that exceeds ``max_bytes``.
+    """
+    _check_figure(fig)
+    try:
+        text = _svg_text(fig, PIXEL_DENSITY * dpi)
+        svg = _inline_svg(text, alt, dpi)
+        if _page_bytes(svg) > max_bytes:
+            img = _img_tag(_png_bytes(fig, PIXEL_DENSITY * dpi), alt, PIXEL_DENSITY)
+            if _page_bytes(img) < _page_bytes(svg):
+                return _wrap(img)
+    finally:
+        plt.close(fig)
+    return _wrap(svg)
+
+
+def _wrap(element: str) -> str:
+    # tex2jax_ignore: MathJax must not look for formulas inside the drawings.
+    return f'<div class="cnn-frame tex2jax_ignore">{element}</div>'
 
 
 def _label(value) -> str:
@@ -86,9 +272,32 @@ def _label(value) -> str:
     return str(value)
 
 
-def _stack_of(frames: Sequence[bytes]) -> widgets.Stack:
-    images = [widgets.Image(value=frame, format="png") for frame in frames]
-    return widgets.Stack(children=images, selected_index=0)
+AltText = str | Callable[..., str] | None
+
+
+def _alt_of(alt: AltText, default: str, *values) -> str:
+    """The text alternative of one frame: a template, a function of the values, or a default.
+
+    A template is formatted with ``value`` (one slider) or ``a`` and ``b`` (two sliders),
+    each given as the label the slider shows.
+    """
+    labels = [_label(v) for v in values]
+    if alt is None:
+        alt = default
+    if callable(alt):
+        text = alt(*values)
+    elif len(labels) == 1:
+        text = alt.format(value=labels[0])
+    else:
+        text = alt.format(a=labels[0], b=labels[1])
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"the alt text of the frame for {labels} is empty")
+    return text
+
+
+def _stack_of(frames: Sequence[str]) -> widgets.Stack:
+    pictures = [widgets.HTML(value=frame) for frame in frames]
+    return widgets.Stack(children=pictures, selected_index=0)
 
 
 def _slider(values: Sequence, description: str, start: int) -> widgets.SelectionSlider:
@@ -101,7 +310,7 @@ def _slider(values: Sequence, description: str, start: int) -> widgets.Selection
         description=description,
         continuous_update=True,
         style={"description_width": "initial"},
-        layout=widgets.Layout(width="420px"),
+        layout=widgets.Layout(width="420px", max_width="100%"),
     )
 
 
@@ -110,12 +319,32 @@ def _check_values(values: Sequence, name: str) -> None:
         raise ValueError(f"{name} is empty: a slider needs at least one value")
 
 
+def _check_budget(frames: Sequence[str], labels: Sequence, max_bytes: int) -> None:
+    for frame, label in zip(frames, labels, strict=True):
+        size = _page_bytes(frame)
+        if size > max_bytes:
+            raise ValueError(
+                f"the frame for {label} weighs {size} bytes in the page, more than "
+                f"max_frame_bytes={max_bytes}: draw it smaller, with fewer pixels or colours"
+            )
+
+
+def _frames(draw: Callable[..., Figure], arguments: Sequence[tuple], alts: Sequence[str],
+            dpi: float, max_bytes: int) -> list[str]:
+    frames = [_frame_html(draw(*args), alt, dpi, max_bytes) for args, alt in zip(arguments, alts,
+                                                                      strict=True)]
+    _check_budget(frames, [tuple(_label(a) for a in args) for args in arguments], max_bytes)
+    return frames
+
+
 def frame_slider(
     draw: Callable[..., Figure],
     values: Iterable,
     description: str = "",
     start: int = 0,
     dpi: int = DEFAULT_DPI,
+    alt: AltText = None,
+    max_frame_bytes: int = MAX_FRAME_BYTES,
 ) -> widgets.VBox:
     """A slider over ``values`` that shows the figure ``draw(value)`` for each one.
 
@@ -126,9 +355,18 @@ def frame_slider(
     values : iterable
         The parameter values the slider steps through.
     description : str
-        The label shown beside the slider.
+        The label shown beside the slider; it is also the slider's accessible name.
     start : int
         Index of the value shown first.
+    dpi : int
+        CSS pixels per inch of figure: the size the frames are shown at. Bitmaps are drawn
+        at twice that.
+    alt : str or callable, optional
+        What each frame shows, for readers who cannot see it: a template such as
+        ``"The filter at position {value}"`` or a function ``alt(value) -> str``.
+        By default ``"Figure for <description> = <value>"``.
+    max_frame_bytes : int
+        The most one frame may add to the page; a heavier frame raises ``ValueError``.
 
     Returns
     -------
@@ -138,8 +376,10 @@ def frame_slider(
     """
     values = list(values)
     _check_values(values, "values")
+    default = f"Figure for {description or 'value'} = {{value}}"
+    alts = [_alt_of(alt, default, v) for v in values]
     started = time.perf_counter()
-    frames = render_frames(draw, values, dpi=dpi)
+    frames = _frames(draw, [(v,) for v in values], alts, dpi, max_frame_bytes)
     seconds = time.perf_counter() - started
     stack = _stack_of(frames)
     slider = _slider(values, description, start)
@@ -158,22 +398,28 @@ def frame_slider_2d(
     descriptions: tuple[str, str] = ("", ""),
     start: tuple[int, int] = (0, 0),
     dpi: int = DEFAULT_DPI,
+    alt: AltText = None,
+    max_frame_bytes: int = MAX_FRAME_BYTES,
 ) -> widgets.VBox:
     """Two sliders over ``values_a`` x ``values_b`` showing ``draw(a, b)``.
 
     The outer stack holds one inner stack per value of ``a``; every inner stack is linked to
     the second slider, the outer one to the first. All frames are rendered up front, so keep
-    the grid small (a few dozen frames).
+    the grid small (a few dozen frames). ``alt`` is a template with ``{a}`` and ``{b}`` or a
+    function ``alt(a, b) -> str``; the other arguments are those of :func:`frame_slider`.
     """
     values_a, values_b = list(values_a), list(values_b)
     _check_values(values_a, "values_a")
     _check_values(values_b, "values_b")
+    name_a, name_b = (d or f"value {k}" for k, d in zip("ab", descriptions, strict=True))
+    default = f"Figure for {name_a} = {{a}}, {name_b} = {{b}}"
     slider_a = _slider(values_a, descriptions[0], start[0])
     slider_b = _slider(values_b, descriptions[1], start[1])
     inner_stacks, all_frames, links = [], [], []
     started = time.perf_counter()
     for a in values_a:
-        frames = render_frames(lambda b, a=a: draw(a, b), values_b, dpi=dpi)
+        alts = [_alt_of(alt, default, a, b) for b in values_b]
+        frames = _frames(draw, [(a, b) for b in values_b], alts, dpi, max_frame_bytes)
         all_frames.extend(frames)
         inner = _stack_of(frames)
         inner.selected_index = start[1]
@@ -181,7 +427,8 @@ def frame_slider_2d(
         inner_stacks.append(inner)
     outer = widgets.Stack(children=inner_stacks, selected_index=start[0])
     links.append(widgets.jslink((slider_a, "index"), (outer, "selected_index")))
-    box = widgets.VBox([widgets.HBox([slider_a, slider_b]), outer])
+    sliders = widgets.HBox([slider_a, slider_b], layout=widgets.Layout(flex_flow="row wrap"))
+    box = widgets.VBox([sliders, outer])
     box.stats = FrameStats.of(all_frames, time.perf_counter() - started)
     box.links = links
     return box
