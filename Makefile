@@ -23,6 +23,7 @@ help:
 	@echo "make student  write the student notebooks (solutions removed) to $(BUILD)/student"
 	@echo "make assignments  write the nbgrader course (source and release) to $(BUILD)/nbgrader"
 	@echo "make bench    time cnn_helpers against loops and, when installed, PyTorch"
+	@echo "make transfer-experiment  rerun chapter 8's whole comparison into $(BUILD)/transfer.json"
 	@echo "make clean    remove $(BUILD) (keeps .venv and node_modules)"
 
 $(VENV)/bin/python:
