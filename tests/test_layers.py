@@ -24,7 +24,7 @@ from cnn_helpers.nn import (
     manual_seed,
 )
 from cnn_helpers.nn.batchnorm import BatchNorm1d
-from cnn_helpers.nn.init import kaiming_normal
+from cnn_helpers.nn.init import kaiming_normal, torch_default_uniform
 from cnn_helpers.optim import SGD
 
 
@@ -231,9 +231,12 @@ def test_same_seed_same_weights_and_global_seed():
     np.testing.assert_array_equal(c.weight.data, Linear(4, 2).weight.data)
 
 
-def test_kaiming_uniform_bound_and_dtype():
-    w = kaiming_uniform((1000,), fan_in=16, rng=0, dtype=np.float64)
+def test_torch_default_uniform_bound_spread_and_dtype():
+    w = torch_default_uniform((10_000,), fan_in=16, rng=0, dtype=np.float64)
     assert w.dtype == np.float64 and np.abs(w).max() <= 0.25
+    # U(-1/sqrt(n), 1/sqrt(n)) has variance 1/(3n), not He's 2/n.
+    assert abs(w.var() - 1 / (3 * 16)) < 0.05 / (3 * 16)
+    assert kaiming_uniform is torch_default_uniform  # the former name
 
 
 def test_kaiming_normal_spread_and_the_variance_factor_of_a_relu_layer():
@@ -244,8 +247,8 @@ def test_kaiming_normal_spread_and_the_variance_factor_of_a_relu_layer():
     # One Linear -> ReLU layer multiplies the second moment by fan_in * Var(w) / 2:
     # 1 with He's initialisation, 1/6 with torch's default U(-1/sqrt(n), 1/sqrt(n)).
     x = randn(2000, 400)
-    for weights, factor in [(w, 1.0), (kaiming_uniform((400, 400), 400, rng=1,
-                                                       dtype=np.float64), 1 / 6)]:
+    for weights, factor in [(w, 1.0), (torch_default_uniform((400, 400), 400, rng=1,
+                                                             dtype=np.float64), 1 / 6)]:
         h = np.maximum(x @ weights.T, 0)
         assert abs(np.mean(h**2) / np.mean(x**2) - factor) < 0.05 * factor
 

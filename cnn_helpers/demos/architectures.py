@@ -28,9 +28,6 @@ __all__ = [
     "draw_receptive_field",
     "receptive_field_mistakes",
     "plot_params_and_macs",
-    "lenet_style",
-    "dense_net",
-    "logistic_regression",
     "shift_images",
     "ONE_PIXEL_SHIFTS",
     "shifted_accuracy",
@@ -234,40 +231,14 @@ def plot_params_and_macs(table):
 # Digits: CNN against dense nets
 # --------------------------------------------------------------------------
 
-def lenet_style(seed=0):
-    """A LeNet-style CNN for 8x8 digits: two conv-ReLU-pool stages, then two dense layers.
-
-    ``conv 3x3 (16), pad 1 -> ReLU -> max pool 2 -> conv 3x3 (32), pad 1 -> ReLU ->
-    max pool 2 -> flatten (32*2*2) -> dense 64 -> ReLU -> dense 10``: 13,706 parameters.
-    LeNet-5's 5x5 kernels and unpadded convolutions would leave nothing of an 8x8
-    image after two stages, so the kernels are 3x3 and padded.
-    """
-    rng = np.random.default_rng(seed)
-    return nn.Sequential(
-        nn.Conv2d(1, 16, 3, padding=1, rng=rng), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, padding=1, rng=rng), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(32 * 2 * 2, 64, rng=rng), nn.ReLU(), nn.Linear(64, 10, rng=rng),
-    )
-
-
+# The LeNet-style CNN that chapter 7 builds and trains, as layer specs:
+# ``conv 3x3 (16), pad 1 -> ReLU -> max pool 2 -> conv 3x3 (32), pad 1 -> ReLU ->
+# max pool 2 -> flatten (32*2*2) -> dense 64 -> ReLU -> dense 10``: 13,706 parameters.
 LENET_STYLE_SPEC = [
     arch.Conv2d(1, 16, 3, padding=1), arch.ReLU(), arch.MaxPool2d(2),
     arch.Conv2d(16, 32, 3, padding=1), arch.ReLU(), arch.MaxPool2d(2),
     arch.Flatten(), arch.Linear(128, 64), arch.ReLU(), arch.Linear(64, 10),
 ]
-
-
-def dense_net(seed=0, hidden=160):
-    """A dense net on the 64 pixels: ``64 -> 160 -> ReLU -> 10``, 12,010 parameters."""
-    rng = np.random.default_rng(seed)
-    return nn.Sequential(nn.Flatten(), nn.Linear(64, hidden, rng=rng), nn.ReLU(),
-                         nn.Linear(hidden, 10, rng=rng))
-
-
-def logistic_regression(seed=0):
-    """Multinomial logistic regression: one dense layer from 64 pixels to 10 scores (650 parameters)."""
-    rng = np.random.default_rng(seed)
-    return nn.Sequential(nn.Flatten(), nn.Linear(64, 10, rng=rng))
 
 
 ONE_PIXEL_SHIFTS = ((0, 1), (0, -1), (1, 0), (-1, 0))
@@ -293,14 +264,14 @@ def shifted_accuracy(model, X, y, shifts=ONE_PIXEL_SHIFTS):
 def plot_accuracies(results):
     """Grouped bars: accuracy on the digits and on the same digits shifted, per model.
 
-    ``results`` maps a model name to ``{'test': accuracy, 'shifted': accuracy}``;
+    ``results`` maps a model name to ``{'val': accuracy, 'shifted': accuracy}``;
     each accuracy is a number, or an array of one accuracy per seed, drawn as
     its mean with an error bar of one standard deviation.
     """
     names = list(results)
     x = np.arange(len(names))
     fig, ax = plotting.subplots(height=2.8)
-    for offset, key, colour, label in ((-0.2, "test", "#2a6fb0", "digits as they are"),
+    for offset, key, colour, label in ((-0.2, "val", "#2a6fb0", "digits as they are"),
                                        (0.2, "shifted", "#c07020", "shifted by one pixel")):
         values = [np.atleast_1d(results[n][key]) for n in names]
         means = [float(v.mean()) for v in values]
@@ -334,7 +305,7 @@ STAGES = ("conv 1 + ReLU", "pool 1", "conv 2 + ReLU", "pool 2")
 
 
 def stage_outputs(model, image):
-    """Outputs of the four stages of :func:`lenet_style` for one image ``(1, H, W)``.
+    """Outputs of the four stages of the LeNet-style CNN for one image ``(1, H, W)``.
 
     Returns a list of ``(stage name, maps (C, H, W))``.
     """

@@ -25,15 +25,22 @@ def _get_rng(rng):
     return np.random.default_rng(rng)
 
 
-def kaiming_uniform(shape, fan_in, rng=None, dtype=np.float32):
+def torch_default_uniform(shape, fan_in, rng=None, dtype=np.float32):
     """Torch's default layer initialisation: ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``.
 
-    This is Kaiming-uniform with ``a = sqrt(5)``: the bound
-    ``sqrt(6 / ((1 + a**2) * fan_in))`` simplifies to ``1 / sqrt(fan_in)``.
-    Torch draws biases from the same range.
+    Variance ``1 / (3 fan_in)``. Torch's ``nn.Linear`` and ``nn.Conv2d`` get it by
+    calling ``torch.nn.init.kaiming_uniform_`` with ``a = sqrt(5)``: the bound
+    ``sqrt(6 / ((1 + a**2) * fan_in))`` simplifies to ``1 / sqrt(fan_in)``. With its
+    default ``a = 0``, ``kaiming_uniform_`` is He-uniform instead (variance
+    ``2 / fan_in``), which this function is not. Torch draws biases from the same range.
     """
     bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
     return _get_rng(rng).uniform(-bound, bound, size=shape).astype(dtype)
+
+
+# The former name, kept so that existing callers keep working; it is the same
+# function (torch's layer default), not torch's He-uniform kaiming_uniform_.
+kaiming_uniform = torch_default_uniform
 
 
 def kaiming_normal(shape, fan_in, gain=None, rng=None, dtype=np.float32):
@@ -42,7 +49,7 @@ def kaiming_normal(shape, fan_in, gain=None, rng=None, dtype=np.float32):
     With the default gain (``None``: ``sqrt(2)``, for ReLU) a ``Linear -> ReLU`` layer
     keeps the second moment of its input: the weights give the pre-activation
     ``fan_in * 2 / fan_in = 2`` times the input's second moment, and the ReLU
-    keeps half of it. Torch's default, :func:`kaiming_uniform`, has variance
+    keeps half of it. Torch's default, :func:`torch_default_uniform`, has variance
     ``1 / (3 fan_in)`` instead and shrinks the second moment by 6 per layer.
     """
     if fan_in <= 0:
