@@ -166,6 +166,17 @@ def test_static_figures(photo):
         plt.close(fig)
 
 
+def test_edge_kernels_figure_shows_image_and_both_outputs():
+    image = np.tile([1.0, 1, 0, 0, 0, 0, 1, 1], (8, 1))
+    across = ch.conv2d(image, np.array([[1.0, -1]]))
+    down = ch.conv2d(image, np.array([[1.0], [-1]]))
+    fig = demo.draw_edge_kernels(image, across, down)
+    assert len(fig.axes) >= 3
+    assert [ax.get_title() for ax in fig.axes[:3]] == [
+        "image", "kernel [1, -1]", "kernel [1, -1] as a column"]
+    plt.close(fig)
+
+
 def test_strided_shift_frame_says_when_the_output_only_moves():
     from cnn_helpers.widgets import render_frame
 

@@ -365,3 +365,15 @@ def plain_conv_mistakes() -> dict:
         "It looks like the stride was ignored: move the window `stride` pixels at a time.": no_stride,
         "Your output is transposed: rows and columns are swapped.": transposed_out,
     }
+
+
+def draw_edge_kernels(image: np.ndarray, across: np.ndarray, down: np.ndarray) -> Figure:
+    """``image`` and its correlations with the 1 x 2 kernel ``[1, -1]`` and its 2 x 1 column.
+
+    ``across`` and ``down`` are the two outputs, shown on a diverging scale.
+    """
+    fig, axes = subplots(1, 3, height=2.6)
+    show_matrix(image, ax=axes[0], title="image")
+    show_matrix(across, ax=axes[1], signed=True, title="kernel [1, -1]")
+    show_matrix(down, ax=axes[2], signed=True, title="kernel [1, -1] as a column")
+    return fig
