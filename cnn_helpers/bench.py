@@ -27,6 +27,7 @@ import time
 import numpy as np
 
 from . import reference
+from ._threads import use_blas_threads
 from .augment import RandomShift
 from .conv import conv2d, conv2d_backward
 from .data import load_digits
@@ -316,6 +317,8 @@ def main(argv=None):
     torch = None if args.no_torch else _torch()
     if args.threads is not None:
         _limit_threads(args.threads, torch)
+    else:  # the libraries' own defaults, not the one thread the book runs with
+        use_blas_threads(None)
     parts = {p.strip() for p in args.parts.split(",") if p.strip()}
     unknown = parts - {"conv", "digits"}
     if unknown:
