@@ -7,8 +7,8 @@ For each number of labelled digits per class (1, 2, 5, 10, 20, 50) and each seed
 ``cnn_helpers.demos.transfer.run_cell``: scratch, linear probe, fine-tuning, linear probe
 then fine-tuning and a probe on random features, plus a linear probe on a source truncated
 to 1,040 letters. Each strategy
-chooses its learning rate and steps on validation images; the test set is scored once per
-run. Cells are independent and seeded, so they run in parallel (``--jobs``) and give the
+chooses its learning rate and steps (scratch also whether to augment) on validation images,
+from the same number of trials; the test set is scored once per run. Cells are independent and seeded, so they run in parallel (``--jobs``) and give the
 same numbers in any order. The JSON lists, per strategy and budget, the test accuracies
 in the order of the seeds.
 """
@@ -53,6 +53,11 @@ def main(argv=None):
     tasks = [(n, s, tuple(args.strategies)) for n in sorted(args.budgets, reverse=True)
              for s in args.seeds]
     cells, seconds = {}, {}
+    # Each finished cell is also appended here at once, so a long run can be read early.
+    partial = Path(args.out).with_suffix(".cells.jsonl")
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    partial.write_text("")
+    load_start = os.getloadavg()
     start = time.perf_counter()
     with ProcessPoolExecutor(args.jobs) as pool:
         futures = [pool.submit(_cell, task) for task in tasks]
@@ -61,15 +66,29 @@ def main(argv=None):
             n, s, out, sec = future.result()
             cells[(n, s)] = out
             seconds[f"{n}/{s}"] = round(sec, 1)
+            with partial.open("a") as f:
+                f.write(json.dumps({"per_class": n, "seed": s, "seconds": round(sec, 1),
+                                    "cell": out}) + "\n")
     wall = time.perf_counter() - start
     _, meta = transfer.load_source_model()
     results = transfer.collect(cells, sorted(args.budgets), args.seeds, meta)
+    # The machine's load (1, 5, 15 minutes) at the start and the end: a shared machine
+    # runs the same cells more slowly.
     results["timing"] = {"wall_seconds": round(wall, 1), "jobs": args.jobs,
+                         "load_average": {"start": [round(x, 1) for x in load_start],
+                                          "end": [round(x, 1) for x in os.getloadavg()]},
                          "cell_seconds": seconds}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=1) + "\n")
     if "scratch" in results["accuracy"]:
         print(transfer.summary_table(results))
+    print("trials per strategy:", results["trials"])
+    edges = transfer.grid_edges(results)
+    for name, n, key, value, count, seeds in edges:
+        print(f"at the edge: {name}, {n} labels/class: {key} = {value:g} in {count} of "
+              f"{seeds} seeds")
+    if not edges:
+        print("no chosen setting sits at an end of its grid in most seeds of a budget")
     print(f"{len(tasks)} cells in {wall:.0f} s with {args.jobs} processes; wrote {args.out}")
     return 0
 

@@ -135,8 +135,9 @@ def test_select_keeps_the_best_checkpoint_on_validation():
     model, chosen = transfer.linear_probe(F[:20], y[:20], F[20:], y[20:], seed=0)
     val = np.mean(model(F[20:]).argmax(axis=1) == y[20:])
     assert chosen["val"] == pytest.approx(val)
-    lrs, checkpoints = transfer.SEARCH["linear_probe"]
-    assert chosen["lr"] in lrs and chosen["steps"] in checkpoints
+    grid = transfer.SEARCH["linear_probe"]
+    assert chosen["lr"] in grid["lr"] and chosen["steps"] in grid["steps"]
+    assert chosen["augment"] is False  # fixed features: nothing to augment
     again = transfer.linear_probe(F[:20], y[:20], F[20:], y[20:], seed=0)[0]
     np.testing.assert_array_equal(model.weight.data, again.weight.data)
 
@@ -147,7 +148,8 @@ def test_fine_tune_changes_every_layer_and_leaves_the_source_alone(shipped, digi
     X, y, X_val, y_val = transfer.digit_split(1, seed=0, digits=digits)
     head = nn.Linear(128, 10, rng=0)
     model, chosen = transfer.fine_tune(source, head, X, y, X_val, y_val, seed=0,
-                                       search=((1e-3,), (10, 20)))
+                                       search={"augment": (True,), "lr": (1e-3,),
+                                               "steps": (10, 20)})
     for old, p in zip(before, source.parameters(), strict=True):
         np.testing.assert_array_equal(p.data, old)
     tuned = list(model.parameters())
@@ -176,12 +178,38 @@ def test_results_file_has_the_documented_format(results):
 def test_shipped_results_match_a_rerun_of_the_cheap_strategies(results, digits):
     """Seed 0 (the first in every list), 2 labels per class, the three linear probes."""
     names = ("linear_probe", "random_features", "linear_probe_truncated")
-    out = transfer.run_cell(2, 0, strategies=names, digits=digits)
+    out = transfer.run_cell(2, 0, strategies=names, digits=digits, search=results["search"])
     k = results["seeds"].index(0)
     for name in names:
         table = "accuracy" if name in results["accuracy"] else "ablations"
         assert out[name]["test"] == pytest.approx(results[table][name]["2"][k], abs=1e-12)
-        assert [out[name]["lr"], out[name]["steps"]] == results["chosen"][name]["2"][k]
+        assert [out[name]["lr"], out[name]["steps"]] == results["chosen"][name]["2"][k][:2]
+
+
+def test_every_strategy_gets_the_same_number_of_trials(results):
+    sizes = {name: transfer.n_trials(grid) for name, grid in transfer.SEARCH.items()}
+    assert len(set(sizes.values())) == 1, sizes
+    assert transfer.SEARCH["scratch"]["augment"] == (True, False)
+    assert results["trials"] == {name: transfer.n_trials(results["search"][name])
+                                 for name in results["trials"]}
+    assert len(set(results["trials"].values())) == 1
+
+
+def test_select_searches_the_augmentation_and_grid_edges_are_found(digits):
+    X, y, X_val, y_val = transfer.digit_split(1, seed=0, digits=digits)
+
+    def build():
+        model = transfer.source_cnn(seed=0, n_classes=10)
+        return model, model.parameters(), None
+
+    grid = {"augment": (True, False), "lr": (1e-2,), "steps": (2, 4)}
+    model, chosen = transfer.select(build, X, y, X_val, y_val, grid, seed=0)
+    assert chosen["augment"] in (True, False) and chosen["steps"] in (2, 4)
+    assert chosen["val"] == pytest.approx(np.mean(model(X_val).argmax(axis=1) == y_val))
+    fake = {"search": {"s": {"augment": [True], "lr": [1, 2, 3], "steps": [10, 20, 40]}},
+            "chosen": {"s": {"5": [[2, 40, True]] * 3 + [[1, 20, True]] * 2,
+                             "9": [[2, 20, True]] * 4 + [[3, 40, True]]}}}
+    assert transfer.grid_edges(fake) == [("s", 5, "steps", 40, 3, 5)]
 
 
 def test_paired_differences_match_a_hand_computed_t_interval():

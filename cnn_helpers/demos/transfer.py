@@ -12,8 +12,8 @@ The story of the chapter in code:
   **fine-tune** every layer, **linear probe then fine-tune** (Kumar et al., 2022), and a
   control, a linear probe on frozen **random** features.
 
-Each strategy picks its learning rate and number of steps on the validation images, from the
-same number of trials. :func:`run_cell` runs every strategy for one budget and one seed;
+Each strategy picks its learning rate and number of steps (scratch also whether to augment)
+on the validation images, from the same number of trials. :func:`run_cell` runs every strategy for one budget and one seed;
 ``scripts/transfer_experiment.py`` runs the whole grid and writes the results as JSON, and
 the chapter reads the copy shipped in ``cnn_helpers/weights/transfer_results.json``.
 """
@@ -45,6 +45,8 @@ __all__ = [
     "BUDGETS",
     "SEEDS",
     "SEARCH",
+    "n_trials",
+    "grid_edges",
     "source_cnn",
     "augmentation",
     "letter_task",
@@ -94,17 +96,33 @@ BUDGETS = (1, 2, 5, 10, 20, 50)
 SEEDS = (0, 1, 2, 3, 4)
 VAL_PER_CLASS = 30
 
-# The search every strategy gets: three learning rates, and the validation accuracy read
-# after each of four step counts of the same run (12 trials). Learning rates and step counts
-# are spread around each strategy's usual range: a network from random weights needs more
-# steps than one that starts pretrained, a linear layer on fixed features takes larger steps.
+# The search every strategy gets: the same number of trials, 36, each a setting whose
+# validation accuracy is read. A run trains at one learning rate (with or without the
+# augmentation) and reads the validation accuracy after each of its step counts, so one
+# run gives several trials. The grids are spread around each strategy's usual range: a
+# network from random weights needs more steps than one that starts pretrained, a linear
+# layer on fixed features takes larger steps. Scratch searches the augmentation too (with
+# few labels, shifts may hurt as much as help); the learners that start pretrained keep the
+# shifts their source was trained with and spend the same budget on more learning rates.
 SEARCH = {
-    "scratch": ((3e-3, 1e-2, 3e-2), (50, 100, 200, 400)),
-    "linear_probe": ((3e-3, 1e-2, 3e-2), (50, 100, 200, 400)),
-    "random_features": ((1e-2, 3e-2, 1e-1), (50, 100, 200, 400)),
-    "fine_tune": ((1e-3, 3e-3, 1e-2), (50, 100, 200, 400)),
-    "lp_ft": ((3e-4, 1e-3, 3e-3), (25, 50, 100, 200)),
+    "scratch": {"augment": (True, False), "lr": (3e-3, 1e-2, 3e-2),
+                "steps": (50, 100, 200, 400, 800, 1600)},
+    "linear_probe": {"augment": (False,), "lr": (1e-3, 3e-3, 1e-2, 3e-2),
+                     "steps": (25, 50, 100, 150, 200, 300, 400, 600, 800)},
+    "random_features": {"augment": (False,), "lr": (1e-2, 3e-2, 1e-1, 3e-1),
+                        "steps": (25, 50, 100, 150, 200, 300, 400, 600, 800)},
+    "fine_tune": {"augment": (True,), "lr": (3e-4, 1e-3, 3e-3, 1e-2),
+                  "steps": (25, 50, 100, 150, 200, 300, 400, 600, 800)},
+    "lp_ft": {"augment": (True,), "lr": (1e-4, 3e-4, 1e-3, 3e-3),
+              "steps": (25, 50, 100, 150, 200, 300, 400, 600, 800)},
 }
+
+
+def n_trials(search):
+    """How many settings a search tries: augmentations x learning rates x step counts."""
+    return len(search["augment"]) * len(search["lr"]) * len(search["steps"])
+
+
 BATCH_SIZE = 32
 
 
@@ -331,28 +349,30 @@ def features_of(body, X, batch_size=256):
     return np.concatenate([body(X[k:k + batch_size]) for k in range(0, len(X), batch_size)])
 
 
-def select(build, X, y, X_val, y_val, search, seed, augment=None, batch_size=BATCH_SIZE):
-    """Train ``build()`` at each learning rate of ``search = (lrs, checkpoints)``; keep the
-    best on validation.
+def select(build, X, y, X_val, y_val, search, seed, batch_size=BATCH_SIZE):
+    """Train ``build()`` with each setting of ``search``; keep the best on validation.
 
-    ``build()`` returns ``(model, trainable_parameters, frozen_part_or_None)``. Each run
-    reads the validation accuracy after each number of steps in ``checkpoints``; the weights
-    with the highest one (earliest on ties) win. Returns ``(model, {'lr', 'steps', 'val'})``.
+    ``search`` holds ``'augment'`` (``True``: :func:`augmentation` on every batch),
+    ``'lr'`` and ``'steps'``. ``build()`` returns ``(model, trainable_parameters,
+    frozen_part_or_None)``. One run per augmentation and learning rate reads the validation
+    accuracy after each number of steps; the weights with the highest one (earliest on
+    ties) win. Returns ``(model, {'lr', 'steps', 'augment', 'val'})``.
     """
-    lrs, checkpoints = search
     best_val, best = -1.0, None
-    for k, lr in enumerate(lrs):
+    runs = [(a, lr) for a in search["augment"] for lr in search["lr"]]
+    for k, (augmented, lr) in enumerate(runs):
         model, params, frozen = build()
         optimizer = Adam(params, lr=lr)
         rng = np.random.default_rng([seed, k])
         done = 0
-        for steps in checkpoints:
+        for steps in search["steps"]:
             train_steps(model, optimizer, X, y, steps - done, batch_size, seed=rng,
-                        augment=augment, frozen=frozen)
+                        augment=augmentation() if augmented else None, frozen=frozen)
             done = steps
             val = _accuracy(model, X_val, y_val)
             if val > best_val:
-                best_val, best = val, (model.state_dict(), dict(lr=lr, steps=steps, val=val))
+                chosen = dict(lr=lr, steps=steps, augment=bool(augmented), val=val)
+                best_val, best = val, (model.state_dict(), chosen)
     model, _, _ = build()
     model.load_state_dict(best[0])
     model.eval()
@@ -367,17 +387,18 @@ def linear_probe(F, y, F_val, y_val, seed, search=SEARCH["linear_probe"]):
         head = Linear(F.shape[1], n_classes, rng=np.random.default_rng([seed, 1]))
         return head, head.parameters(), None
 
-    return select(build, F, y, F_val, y_val, search, seed, batch_size=len(y))
+    return select(build, F, y, F_val, y_val, {**search, "augment": (False,)}, seed,
+                  batch_size=len(y))
 
 
 def fine_tune(source, head, X, y, X_val, y_val, seed, search):
     """Every layer of ``source[:-1]`` and the new ``head`` trained together, with the
-    augmentation, at one learning rate chosen on validation."""
+    settings of ``search`` (see :func:`select`) chosen on validation."""
     def build():
         model = Sequential(_copy(source)[:-1], _copy(head))
         return model, model.parameters(), None
 
-    return select(build, X, y, X_val, y_val, search, seed, augment=augmentation())
+    return select(build, X, y, X_val, y_val, search, seed)
 
 
 def _copy(module):
@@ -387,12 +408,14 @@ def _copy(module):
 
 
 def run_cell(per_class, seed, strategies=STRATEGIES + ABLATIONS, digits=None,
-             source=None, truncated=None):
+             source=None, truncated=None, search=None):
     """Every strategy for one budget (labelled images per class) and one seed.
 
     All strategies see the same labelled and validation images; each is scored once on the
-    full test set. Returns ``{strategy: {'test', 'lr', 'steps', 'val'}}``.
+    full test set. ``search`` (default :data:`SEARCH`) maps each strategy to its grid.
+    Returns ``{strategy: {'test', 'lr', 'steps', 'augment', 'val'}}``.
     """
+    search = {**SEARCH, **(search or {})}
     digits = digits or load_digits()
     X, y, X_val, y_val = digit_split(per_class, seed, digits)
     X_test, y_test = digits.X_test, digits.y_test
@@ -414,30 +437,33 @@ def run_cell(per_class, seed, strategies=STRATEGIES + ABLATIONS, digits=None,
     probes = {}
     for name in strategies:
         if name in ("scratch", "scratch_no_augmentation"):
-            model, chosen = select(scratch_build, X, y, X_val, y_val, SEARCH["scratch"], seed,
-                                   augment=augmentation() if name == "scratch" else None)
+            grid = search["scratch"]
+            if name == "scratch_no_augmentation":
+                grid = {**grid, "augment": (False,)}
+            model, chosen = select(scratch_build, X, y, X_val, y_val, grid, seed)
             score(name, model, chosen)
         elif name in ("linear_probe", "linear_probe_truncated", "random_features"):
             net = {"linear_probe": source, "linear_probe_truncated": truncated,
                    "random_features": source_cnn(seed=[seed, 3])}[name]
             body = net[:-1]
             head, chosen = linear_probe(features_of(body, X), y, features_of(body, X_val),
-                                        y_val, seed, SEARCH[name.replace("_truncated", "")])
+                                        y_val, seed, search[name.replace("_truncated", "")])
             probes[name] = head
             score(name, Sequential(body, head), chosen)
         elif name == "fine_tune":
             head = Linear(128, n_classes, rng=np.random.default_rng([seed, 1]))
             model, chosen = fine_tune(source, head, X, y, X_val, y_val, seed,
-                                      SEARCH["fine_tune"])
+                                      search["fine_tune"])
             score(name, model, chosen)
         elif name == "lp_ft":
             # Start from the linear probe's head, as chosen on validation.
             if "linear_probe" not in probes:
                 body = source[:-1]
                 probes["linear_probe"] = linear_probe(
-                    features_of(body, X), y, features_of(body, X_val), y_val, seed)[0]
+                    features_of(body, X), y, features_of(body, X_val), y_val, seed,
+                    search["linear_probe"])[0]
             model, chosen = fine_tune(source, probes["linear_probe"], X, y, X_val, y_val,
-                                      seed, SEARCH["lp_ft"])
+                                      seed, search["lp_ft"])
             score(name, model, chosen)
         else:
             raise ValueError(f"unknown strategy {name!r}; choose from "
@@ -449,12 +475,14 @@ def run_cell(per_class, seed, strategies=STRATEGIES + ABLATIONS, digits=None,
 # The whole grid, its file, its summary
 # --------------------------------------------------------------------------
 
-def collect(cells, budgets, seeds, source_meta):
+def collect(cells, budgets, seeds, source_meta, search=None):
     """The JSON document of the experiment, from ``cells[(per_class, seed)] = run_cell(...)``.
 
     ``accuracy[strategy][str(per_class)]`` lists the test accuracies in the order of
-    ``seeds``; ``chosen`` holds the learning rate and steps each run picked on validation.
+    ``seeds``; ``chosen`` holds the ``[lr, steps, augment]`` each run picked on validation,
+    ``search`` the grids they were picked from and ``trials`` their sizes.
     """
+    search = {**SEARCH, **(search or {})}
     names = list(next(iter(cells.values())))
     main = [s for s in STRATEGIES if s in names]
     extra = [s for s in names if s not in STRATEGIES]
@@ -471,9 +499,40 @@ def collect(cells, budgets, seeds, source_meta):
         "seeds": list(seeds),
         "accuracy": table(main, "test"),
         "ablations": table(extra, "test"),
-        "chosen": {s: {str(n): [[cells[(n, seed)][s]["lr"], cells[(n, seed)][s]["steps"]]
+        "chosen": {s: {str(n): [[cells[(n, seed)][s][k] for k in ("lr", "steps", "augment")]
                                 for seed in seeds] for n in budgets} for s in names},
+        "search": {s: {k: list(v) for k, v in _grid(search, s).items()} for s in names},
+        "trials": {s: n_trials(_grid(search, s)) for s in names},
     }
+
+
+def _grid(search, name):
+    """The grid a strategy (or an ablation) searched."""
+    if name == "scratch_no_augmentation":
+        return {**search["scratch"], "augment": (False,)}
+    return search[name.replace("_truncated", "")]
+
+
+def grid_edges(results, min_share=0.5):
+    """Chosen settings that sit at an end of their grid in more than ``min_share`` of the
+    seeds of a budget, where the optimum may lie outside the grid.
+
+    Looks at the learning rate and the number of steps (grids of three or more values).
+    Returns a list of ``(strategy, per_class, 'lr' or 'steps', value, count, n_seeds)``.
+    """
+    found = []
+    for name, by_budget in results["chosen"].items():
+        grid = results["search"][name]
+        for n, runs in by_budget.items():
+            for k, key in enumerate(("lr", "steps")):
+                values = grid[key]
+                if len(values) < 3:
+                    continue
+                for end in (min(values), max(values)):
+                    count = sum(run[k] == end for run in runs)
+                    if count > min_share * len(runs):
+                        found.append((name, int(n), key, end, count, len(runs)))
+    return found
 
 
 def load_results(path=RESULTS_PATH):
