@@ -87,7 +87,7 @@ bench: $(READER_STAMP)
 clean:
 	rm -rf $(BUILD)
 
-# Chapter 8's transfer experiment in full, outside the book (about 15 minutes on 2 cores).
+# Chapter 8's transfer experiment in full, outside the book: two processes of about 8 CPU-minutes each.
 .PHONY: transfer-experiment
 transfer-experiment: $(READER_STAMP)
 	$(BIN)/python scripts/transfer_experiment.py --jobs 2 --out $(BUILD)/transfer.json
