@@ -160,12 +160,3 @@ def test_plots_return_figures():
     assert len(fig.axes) == 4
 
 
-def test_receptive_field_mistakes_are_wrong_where_it_matters():
-    layers = [(5, 1), (2, 2), (5, 1), (2, 2)]
-    right = arch.receptive_field(layers)
-    wrong = {message: fn(layers) for message, fn in demo.receptive_field_mistakes().items()}
-    assert right == (16, 4)
-    assert sorted(wrong.values()) == [(11, 4), (19, 4)]
-    # without strides every version agrees, as it should
-    for fn in demo.receptive_field_mistakes().values():
-        assert fn([(3, 1), (3, 1)]) == (5, 1)

@@ -67,28 +67,8 @@ def test_one_hot_dna_and_motif_filter():
         c.one_hot_dna("ACGU")
 
 
-def test_rising_edges_and_detections():
-    signals = [np.array([0, 1, 1, 0, 1]), np.array([1, 0, 0, 1])]
-    np.testing.assert_array_equal(c.rising_edges(signals), [1, 0, 0, 1, 0, 0, 1])
-    np.testing.assert_array_equal(
-        c.edge_detections(lambda: (np.array([-1.0, 1.0]), 0.0), signals), [1, 0, 0, 1, 0, 0, 1])
-    np.testing.assert_array_equal(
-        c.edge_detections(lambda: (np.array([1.0, -1.0]), 0.0), signals), [0, 0, 1, 0, 1, 0, 0])
-    with pytest.raises(ValueError):
-        c.edge_detections(lambda: (np.ones(3), 0.0), signals)
 
 
-def test_loop_mistakes_are_the_mistakes_they_name():
-    x, w = np.arange(6.0), np.array([1.0, 2.0, 0.0])
-    mistakes = c.loop_mistakes()
-    flipped, no_pad, one_side, no_stride, no_bias = mistakes.values()
-    np.testing.assert_allclose(flipped(x, w), ch.conv1d(x, w[::-1]))
-    np.testing.assert_allclose(no_pad(x, w, 0.0, 1, 1), ch.conv1d(x, w))
-    np.testing.assert_allclose(one_side(x, w, 0.0, 1, 1), ch.conv1d(np.r_[0.0, x], w))
-    np.testing.assert_allclose(no_stride(x, w, 0.0, 2, 0), ch.conv1d(x, w))
-    np.testing.assert_allclose(no_bias(x, w, 2.0), ch.conv1d(x, w))
-    # A mistake that changes nothing for the arguments returns None.
-    assert no_pad(x, w) is None and no_stride(x, w) is None and no_bias(x, w) is None
 
 
 def test_figures_render_small():

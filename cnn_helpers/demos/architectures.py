@@ -26,7 +26,6 @@ __all__ = [
     "receptive_field_stacks",
     "influence_map",
     "draw_receptive_field",
-    "receptive_field_mistakes",
     "plot_params_and_macs",
     "shift_images",
     "ONE_PIXEL_SHIFTS",
@@ -136,31 +135,6 @@ def influence_map(layers, size):
     return g[0, 0]
 
 
-def receptive_field_mistakes():
-    """Known wrong versions of ``architectures.receptive_field``, for the exercise's check.
-
-    Maps the feedback message to a function with the reference's signature.
-    """
-
-    def no_jump(layers):
-        # every layer adds k - 1 input pixels, as if nothing were strided
-        return 1 + sum(k - 1 for k, _ in layers), int(np.prod([s for _, s in layers]))
-
-    def stride_first(layers):
-        # the stride applied before the widening instead of after
-        field, step = 1, 1
-        for k, s in layers:
-            step *= s
-            field += (k - 1) * step
-        return field, step
-
-    return {
-        "It looks like every layer adds k - 1 pixels: multiply by the jump of the layers below.":
-            no_jump,
-        "It looks like you updated the jump before widening the field: a layer's kernel steps "
-        "over the grid of the layer below, so use the old jump, then multiply by the stride.":
-            stride_first,
-    }
 
 
 def _extent(influence):

@@ -11,8 +11,7 @@ What the chapter's notebook computes and draws, kept here so the notebook stays 
 * smoothing and difference filters (:func:`box_filter`, :func:`gaussian_filter`,
   :data:`DIFFERENCE_FILTER`), their effect on a recording (:func:`plot_smoothing`) and their
   frequency responses (:func:`plot_frequency_responses`);
-* one-hot DNA and a motif detector (:func:`one_hot_dna`, :func:`motif_filter`);
-* helpers for the exercises' checks (:func:`loop_mistakes`, :func:`edge_detections`).
+* one-hot DNA and a motif detector (:func:`one_hot_dna`, :func:`motif_filter`).
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from matplotlib.colors import Normalize
 from matplotlib.patches import Rectangle
 
 from .. import plotting
-from ..conv import conv1d, true_conv1d
+from ..conv import conv1d
 
 __all__ = [
     "DIFFERENCE_FILTER",
@@ -31,9 +30,7 @@ __all__ = [
     "EXAMPLE_SIGNAL",
     "box_filter",
     "draw_cells",
-    "edge_detections",
     "gaussian_filter",
-    "loop_mistakes",
     "motif_filter",
     "one_hot_dna",
     "plot_bias_rows",
@@ -45,7 +42,6 @@ __all__ = [
     "plot_sliding_step",
     "plot_smoothing",
     "plot_toeplitz",
-    "rising_edges",
 ]
 
 # The worked example: a 1D "image" of ten pixels and a three-tap filter.
@@ -434,62 +430,3 @@ def plot_motif_scan(sequence, motif):
     ax_s.set_ylim(0, len(motif) + 0.5)
     fig.tight_layout()
     return fig
-
-
-# --------------------------------------------------------------------------
-# Exercise helpers
-# --------------------------------------------------------------------------
-
-def loop_mistakes():
-    """Known wrong 1D convolutions for ``check_function``, as functions of
-    ``(x, w, b=0.0, stride=1, padding=0)`` on plain signals."""
-
-    def some(condition, compute):
-        return compute() if condition else None
-
-    return {
-        "It looks like you flipped the filter (a true convolution). Deep learning's "
-        "'convolution' slides the filter without flipping it.":
-            lambda x, w, b=0.0, stride=1, padding=0: true_conv1d(x, w, b, stride, padding),
-        "It looks like the padding was left out: put `padding` zeros on each side of x first.":
-            lambda x, w, b=0.0, stride=1, padding=0: some(
-                padding > 0, lambda: conv1d(x, w, b, stride, 0)),
-        "It looks like you padded only one side: `padding` zeros go at both ends.":
-            lambda x, w, b=0.0, stride=1, padding=0: some(
-                padding > 0, lambda: conv1d(np.pad(np.asarray(x, float), (padding, 0)), w, b,
-                                            stride, 0)),
-        "It looks like the stride was ignored: move the filter by `stride` places each step.":
-            lambda x, w, b=0.0, stride=1, padding=0: some(
-                stride > 1, lambda: conv1d(x, w, b, 1, padding)),
-        "It looks like the bias is missing: add b to every output value.":
-            lambda x, w, b=0.0, stride=1, padding=0: some(
-                b != 0, lambda: conv1d(x, w, None, stride, padding)),
-    }
-
-
-def rising_edges(signals):
-    """1 where a binary signal steps from 0 up to 1 (between samples i and i+1), else 0.
-
-    ``signals`` is a list of 1D signals, possibly of different lengths; the results are
-    concatenated into one array.
-    """
-    rows = []
-    for s in signals:
-        s = np.asarray(s, dtype=float)
-        rows.append(((s[:-1] == 0) & (s[1:] == 1)).astype(float))
-    return np.concatenate(rows)
-
-
-def edge_detections(filter_fn, signals):
-    """Where a designed two-tap filter fires on each signal: ``relu(conv1d(x, w, b)) > 0``.
-
-    ``filter_fn()`` returns ``(w, b)``; the result is 0/1 for every position of every signal,
-    concatenated, and is what an exercise compares with :func:`rising_edges`.
-    """
-    w, b = filter_fn()
-    w = np.asarray(w, dtype=float)
-    if w.shape != (2,):
-        raise ValueError(f"the filter must have two weights, got shape {w.shape}")
-    rows = [np.maximum(conv1d(np.asarray(s, dtype=float), w, float(b)), 0) > 1e-9
-            for s in signals]
-    return np.concatenate(rows).astype(float)

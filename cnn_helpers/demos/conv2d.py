@@ -13,7 +13,6 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from .. import conv2d as _conv2d
-from .. import true_conv2d as _true_conv2d
 from ..data import load_sample_image
 from ..padding import pad as _pad
 from ..plotting import DIVERGING, highlight, show_image, show_matrix, subplots
@@ -30,7 +29,6 @@ __all__ = [
     "draw_window",
     "filter_photo",
     "gaussian_kernel",
-    "plain_conv_mistakes",
     "plot_shift_gaps",
     "relative_difference",
     "rescale_gap",
@@ -190,7 +188,7 @@ def draw_stride_padding(n: int, kernel_size: int, stride: int, padding: int) -> 
     """The padded input shaded by how many windows cover each cell, and the output grid.
 
     Darker cells are covered by more windows, padding cells are grey, and cells that no
-    window covers are red: when (n + 2P - F) is
+    window covers are red: when (n + 2P - K) is
     not a multiple of the stride, the last rows and columns are never visited. The first
     window is outlined in orange, the last one in green.
     """
@@ -332,39 +330,6 @@ def draw_strided_shift(image: np.ndarray, kernel: np.ndarray, shift: int,
     fig.suptitle(f"shift {shift} = {shift // stride}·{stride} + {shift % stride}: {verdict}",
                  fontsize=10)
     return fig
-
-
-# ---------------------------------------------------------------------------
-# Exercise support
-# ---------------------------------------------------------------------------
-
-
-def plain_conv_mistakes() -> dict:
-    """Known wrong 2D convolutions of a plain image, as functions of
-    ``(image, kernel, stride=1, padding=0)``, for :func:`cnn_helpers.checks.check_function`.
-
-    Each returns ``None`` when the mistake would not change the result for those arguments.
-    """
-    def flipped(image, kernel, stride=1, padding=0):
-        return _true_conv2d(image, kernel, stride=stride, padding=padding)
-
-    def no_padding(image, kernel, stride=1, padding=0):
-        return _conv2d(image, kernel, stride=stride) if padding else None
-
-    def no_stride(image, kernel, stride=1, padding=0):
-        return _conv2d(image, kernel, padding=padding) if stride > 1 else None
-
-    def transposed_out(image, kernel, stride=1, padding=0):
-        return _conv2d(image, kernel, stride=stride, padding=padding).T
-
-    return {
-        "It looks like you flipped the kernel (a true convolution). In deep learning, "
-        "'convolution' means cross-correlation: slide the kernel without flipping it.": flipped,
-        "It looks like the padding was left out: pad the image with `padding` zeros on "
-        "every side first (np.pad).": no_padding,
-        "It looks like the stride was ignored: move the window `stride` pixels at a time.": no_stride,
-        "Your output is transposed: rows and columns are swapped.": transposed_out,
-    }
 
 
 def draw_edge_kernels(image: np.ndarray, across: np.ndarray, down: np.ndarray) -> Figure:

@@ -41,7 +41,7 @@ def check_layer_output_shape(fn, **kw):
     """(C, H, W) of that layer's output on a (64, 56, 56) input."""
     side = conv_output_size(56, 3, 2, 1)
     return check_shape(fn, (128, side, side), name="layer_output_shape",
-                       hint="(W + 2P - F) // S + 1.", mistakes={
+                       hint="(W + 2P - K) // S + 1.", mistakes={
         "It looks like the output depth is the input's number of channels.":
             (64, side, side),
         "It looks like the padding is missing from the formula.":

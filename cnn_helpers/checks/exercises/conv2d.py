@@ -70,7 +70,7 @@ def check_photo_output_shape(fn, **kw):
         "It looks like you rounded up; the last window must fit entirely.": (up(h), up(w)),
         "Height and width are swapped: the image is 600 high and 512 wide.":
             (size(w), size(h)),
-    }, hint="(W + 2P - F) // S + 1 for each side.", **kw)
+    }, hint="(W + 2P - K) // S + 1 for each side.", **kw)
 
 
 def plain_conv_mistakes() -> dict:
