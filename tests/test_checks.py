@@ -453,25 +453,37 @@ def _label_preserving():
     return [True, True, True, False, False, False]
 
 
-STRIPES = np.tile([1, 1, 0, 0, 0, 0, 1, 1], (8, 1)).astype(float)
+def _keeps_neighbours(perm, side=8):
+    """Follows every pair of touching pixels of the original to its new places."""
+    new_place = {int(p): divmod(k, side) for k, p in enumerate(perm)}
+    pairs = [(r * side + c, r * side + c + 1) for r in range(side) for c in range(side - 1)]
+    pairs += [(r * side + c, (r + 1) * side + c) for r in range(side - 1) for c in range(side)]
+    return all(abs(new_place[a][0] - new_place[b][0]) + abs(new_place[a][1] - new_place[b][1]) == 1
+               for a, b in pairs)
+
+
+def _same_padding_by_trying(kernel_size, dilation=1):
+    """The padding whose output is as long as the input, found by running conv1d."""
+    x, w = np.ones(40), np.ones(kernel_size)
+    return next(p for p in range(40) if len(ch.conv1d(x, w, padding=p, dilation=dilation)) == 40)
+
+
+PLUS_TEMPLATE = np.array([[-1.0, 1, -1], [1, 1, 1], [-1, 1, -1]])
 
 # (id, checker, right answer, extra arguments)
 EXERCISES = [
     ("dense_crop_params", checks.check_dense_crop_params, lambda: 224 * 224 * 3 * 512 + 512, ()),
-    ("small_net_params", checks.check_small_net_params,
-     lambda: 784 * 16 + 16 + 16 * 16 + 16 + 16 * 10 + 10, ()),
     ("shuffle_pixels", checks.check_shuffle_pixels,
      lambda images, perm: motivation.permute_pixels(images, perm), ()),
-    ("conv_crop_params", checks.check_conv_crop_params, lambda: 64 * 27 + 64, ()),
+    ("keeps_neighbours", checks.check_keeps_neighbours, _keeps_neighbours, ()),
     ("conv1d_by_hand", checks.check_conv1d_by_hand, _by_hand_conv1d, ()),
-    ("output_length", checks.check_output_length, ch.conv_output_size, ()),
     ("my_conv1d", checks.check_my_conv1d, ch.conv1d, (np.arange(6.0), np.array([1.0, -1.0]))),
     ("rising_edge_filter", checks.check_rising_edge_filter,
      lambda: (np.array([-1.0, 1.0]), 0.0), (np.r_[0, 0, 1, 1, 0, 1],)),
-    ("motif_layer_params", checks.check_motif_layer_params, lambda: 16 * 20 + 16, ()),
+    ("same_padding", checks.check_same_padding, _same_padding_by_trying, ()),
+    ("tolerant_bias", checks.check_tolerant_bias, lambda length: 1.5 - length, ()),
     ("cell_2_1", checks.check_cell_2_1, lambda: 6, ()),
-    ("horizontal_edge_kernel", checks.check_horizontal_edge_kernel,
-     lambda: np.array([[1.0], [-1.0]]), (STRIPES,)),
+    ("plus_detector", checks.check_plus_detector, lambda: (PLUS_TEMPLATE, -4.5), ()),
     ("photo_output_shape", checks.check_photo_output_shape, lambda: (200, 170), ()),
     ("my_conv2d", checks.check_my_conv2d, ch.conv2d, ()),
     ("to_channels_first", checks.check_to_channels_first, lambda b: b.transpose(0, 3, 1, 2), ()),
@@ -539,8 +551,6 @@ EXERCISE_MISTAKES = [
         lambda: ch.true_conv1d(np.array([1.0, 3, 0, 2, 2]), np.array([2.0, 0, -1]), 1.0)),
      "flipped", "3."),
     ("cell-wrong", lambda: checks.check_cell_2_1(lambda: 9.0), "not right", "6"),
-    ("edge-signs", lambda: checks.check_horizontal_edge_kernel(lambda: np.array([[-1.0], [1.0]]),
-                                                              STRIPES), "other way round", "[[1"),
     ("photo-no-padding", lambda: checks.check_photo_output_shape(lambda: (198, 169)),
      "padding is missing", "200"),
     ("depth", lambda: checks.check_layer_output_shape(lambda: (64, 28, 28)), "input's number", "128"),

@@ -8,6 +8,7 @@ from cnn_helpers import checks
 from cnn_helpers.checks.exercises import architectures as arch_checks
 from cnn_helpers.checks.exercises import conv1d as conv1d_checks
 from cnn_helpers.checks.exercises import conv2d as conv2d_checks
+from cnn_helpers.checks.exercises import motivation as motivation_checks
 
 NOTES_IMAGE = np.array([[1, 0, 1, 0, 0], [1, 0, 1, 0, 1], [1, 1, 1, 0, 0],
                         [1, 0, 1, 0, 1], [1, 0, 1, 0, 1]], dtype=float)
@@ -81,3 +82,150 @@ def test_receptive_field_mistakes_are_wrong_where_it_matters():
     # without strides every version agrees, as it should
     for fn in mistakes:
         assert fn([(3, 1), (3, 1)]) == (5, 1)
+
+
+# --- chapter 1: which reorderings keep neighbours -------------------------------------------
+
+def _grid(side):
+    return np.arange(side * side).reshape(side, side)
+
+
+def test_neighbour_verdicts_of_the_reference_and_the_mistakes():
+    grid = _grid(4)
+    flip, turn, half = grid[:, ::-1].ravel(), np.rot90(grid).ravel(), grid.ravel()[::-1]
+    rows_swapped = grid[[1, 0, 2, 3]].ravel()
+    wrap_shift = np.roll(grid.ravel(), 1)
+    right = [motivation_checks._keeps_neighbours(p, 4)
+             for p in (grid.ravel(), flip, turn, half, rows_swapped, wrap_shift)]
+    assert right == [True, True, True, True, False, False]
+    # Direction kept: only the identity passes.
+    assert [motivation_checks._same_direction(p, 4) for p in (grid.ravel(), flip, half)] == [
+        True, False, False]
+    # Left-right pairs only: swapping two rows keeps every left-right pair.
+    assert motivation_checks._only_across(rows_swapped, 4)
+    # Flat indices: the flip breaks a "neighbour" across the row end, the half turn does not.
+    assert not motivation_checks._flat_index(flip, 4) and motivation_checks._flat_index(half, 4)
+
+
+NEIGHBOUR_MISTAKES = [
+    (motivation_checks._same_direction, "keep its direction"),
+    (motivation_checks._only_across, "only left-right"),
+    (motivation_checks._flat_index, "flat indices"),
+    (lambda perm, side=8: True, "wrong verdict"),
+]
+
+
+def test_neighbour_check_names_each_mistake():
+    checks.set_grading(False)
+    try:
+        for wrong, says in NEIGHBOUR_MISTAKES:
+            result = checks.check_keeps_neighbours(wrong)
+            assert not result.passed and says in result.message, result.message
+            assert "True" not in result.message and "False" not in result.message
+        assert "True or False" in checks.check_keeps_neighbours(lambda perm, side=8: 1).message
+    finally:
+        checks.set_grading(None)
+
+
+# --- chapter 2: same padding and the tolerant motif detector ---------------------------------
+
+def test_same_padding_reference_keeps_the_length():
+    for case in conv1d_checks.SAME_PADDING_CASES:
+        k, d = (*case, 1)[:2]
+        p = conv1d_checks._same_padding(k, d)
+        assert len(ch.conv1d(np.ones(15), np.ones(k), padding=p, dilation=d)) == 15, case
+
+
+SAME_PADDING_MISTAKES = [
+    (lambda k, d=1: (k - 1) // 2, "dilation was left out"),
+    (lambda k, d=1: d * (k - 1), "both ends together"),
+    (lambda k, d=1: d * k // 2, "D x K"),
+]
+
+
+def test_same_padding_check_names_each_mistake():
+    checks.set_grading(False)
+    try:
+        for wrong, says in SAME_PADDING_MISTAKES:
+            result = checks.check_same_padding(wrong)
+            assert not result.passed and says in result.message, result.message
+            assert "// 2" not in result.message and "/ 2" not in result.message
+    finally:
+        checks.set_grading(None)
+
+
+def test_motif_windows_hold_every_kind_of_match():
+    for length in (3, 5, 6, 8):
+        scores = conv1d_checks._motif_windows(length)
+        for matching in (length, length - 1, length - 2):
+            assert np.any(scores == matching), (length, matching)
+
+
+def test_motif_scores_are_the_chapters_filter_scores():
+    """The checker counts matching bases; the chapter's one-hot filter computes the same."""
+    from cnn_helpers.demos import conv1d as demo
+
+    rng = np.random.default_rng(0)
+    sequence = "".join(rng.choice(list("ACGT"), 40))
+    windows = np.lib.stride_tricks.sliding_window_view(np.array(list(sequence)), 5)
+    counted = (windows == np.array(list("TATAA"))).sum(axis=1)
+    filtered = ch.conv1d(demo.one_hot_dna(sequence), demo.motif_filter("TATAA"))[0]
+    np.testing.assert_array_equal(counted, filtered)
+
+
+TOLERANT_MISTAKES = [
+    (lambda n: 1.0 - n, "only on perfect matches"),   # the boundary, ReLU(0) = 0
+    (lambda n: 0.5 - n, "only on perfect matches"),
+    (lambda n: 2.5 - n, "two mismatches"),
+    (lambda n: n - 1.5, "every window"),
+    (lambda n: -3.5, "5 bases only"),
+    (lambda n: -1.0 - n, "never fires"),
+]
+
+
+def test_tolerant_bias_check_names_each_mistake_without_the_answer():
+    checks.set_grading(False)
+    try:
+        assert checks.check_tolerant_bias(lambda n: 1.01 - n).passed  # inside the interval
+        assert checks.check_tolerant_bias(lambda n: 2 - n).passed  # its closed end
+        for wrong, says in TOLERANT_MISTAKES:
+            result = checks.check_tolerant_bias(wrong)
+            assert not result.passed and says in result.message, result.message
+            assert "1.5" not in result.message and "3.5" not in result.message
+    finally:
+        checks.set_grading(None)
+
+
+# --- chapter 3: the plus detector ------------------------------------------------------------
+
+PLUS = np.array([[-1.0, 1, -1], [1, 1, 1], [-1, 1, -1]])
+
+
+def test_plus_windows_are_what_a_template_and_threshold_find():
+    images = conv2d_checks.plus_test_images()
+    by_windows = conv2d_checks._matches(images, conv2d_checks.PLUS)
+    by_conv = np.concatenate([(ch.conv2d(img, PLUS) - 4.5 > 0).ravel() for img in images])
+    np.testing.assert_array_equal(by_windows, by_conv)
+    assert 2 <= by_windows.sum() < by_windows.size
+
+
+PLUS_MISTAKES = [
+    (lambda: (PLUS.clip(0), -4.5), "flat bright regions"),
+    (lambda: (PLUS, -3.5), "one pixel away"),
+    (lambda: (PLUS, -5.0), "never fires"),
+    (lambda: (np.array([[1.0, -1, 1], [-1, 1, -1], [1, -1, 1]]), -4.5), "an X"),
+]
+
+
+def test_plus_check_names_each_mistake_without_the_answer():
+    checks.set_grading(False)
+    try:
+        assert checks.check_plus_detector(lambda: (2 * PLUS, -9.0)).passed
+        assert checks.check_plus_detector(lambda: (PLUS, -4.0)).passed
+        for wrong, says in PLUS_MISTAKES:
+            result = checks.check_plus_detector(wrong)
+            assert not result.passed and says in result.message, result.message
+            assert "4.5" not in result.message and "-1" not in result.message
+        assert "3 x 3" in checks.check_plus_detector(lambda: (np.ones((2, 2)), 0.0)).message
+    finally:
+        checks.set_grading(None)

@@ -68,16 +68,16 @@ from .exercises.channels import (
 )
 from .exercises.conv1d import (
     check_conv1d_by_hand,
-    check_motif_layer_params,
     check_my_conv1d,
-    check_output_length,
     check_rising_edge_filter,
+    check_same_padding,
+    check_tolerant_bias,
 )
 from .exercises.conv2d import (
     check_cell_2_1,
-    check_horizontal_edge_kernel,
     check_my_conv2d,
     check_photo_output_shape,
+    check_plus_detector,
 )
 from .exercises.inside import (
     check_fgsm_l2_size,
@@ -88,10 +88,9 @@ from .exercises.inside import (
 
 # The named checkers of the chapters' exercises.
 from .exercises.motivation import (
-    check_conv_crop_params,
     check_dense_crop_params,
+    check_keeps_neighbours,
     check_shuffle_pixels,
-    check_small_net_params,
 )
 from .exercises.pooling import (
     check_avg_by_hand,
@@ -116,19 +115,18 @@ from .running import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
 from .values import check_array, check_shape, check_value
 
 __all__ = [
-    "check_conv_crop_params",
     "check_dense_crop_params",
+    "check_keeps_neighbours",
     "check_shuffle_pixels",
-    "check_small_net_params",
     "check_conv1d_by_hand",
-    "check_motif_layer_params",
     "check_my_conv1d",
-    "check_output_length",
     "check_rising_edge_filter",
+    "check_same_padding",
+    "check_tolerant_bias",
     "check_cell_2_1",
-    "check_horizontal_edge_kernel",
     "check_my_conv2d",
     "check_photo_output_shape",
+    "check_plus_detector",
     "check_im2col_conv2d",
     "check_layer_output_shape",
     "check_n_params",

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...conv import conv1d, conv_output_size, true_conv1d
-from ..counts import Conv, check_count
+from ...conv import conv1d, true_conv1d
 from ..functions import check_function
-from ..mistakes import output_size_mistakes
 from ..running import guarded
 from ..values import check_array
 from ._common import with_cases
@@ -26,17 +24,30 @@ def check_conv1d_by_hand(fn, **kw):
     }, **kw)
 
 
-OUTPUT_LENGTH_CASES = [(10, 3), (10, 3, 2, 1), (11, 4, 3, 0), (100, 7, 2, 3),
-                       (9, 9), (5, 2, 1, 2)]
+SAME_PADDING_CASES = [(3,), (5,), (1,), (3, 2), (5, 2), (3, 4), (4, 2), (7, 3),
+                      (2, 2), (9, 1), (6, 4)]
+
+
+def _same_padding(kernel_size, dilation=1):
+    # The span D(K - 1) + 1 must shrink by nothing: n + 2P - D(K - 1) = n.
+    return dilation * (kernel_size - 1) // 2
 
 
 @guarded
-def check_output_length(fn, *, cases=None):
-    """``output_length(n, kernel_size, stride=1, padding=0)``."""
+def check_same_padding(fn, *, cases=None):
+    """``same_padding(kernel_size, dilation=1)``: the padding on each side that keeps
+    a signal's length at stride 1 (cases where the span is odd)."""
     return check_function.__wrapped__(
-        fn, conv_output_size, with_cases(OUTPUT_LENGTH_CASES, cases),
-        name="output_length", arg_names=("n", "kernel_size", "stride", "padding"),
-        mistakes=output_size_mistakes())
+        fn, _same_padding, with_cases(SAME_PADDING_CASES, cases), name="same_padding",
+        arg_names=("kernel_size", "dilation"), mistakes={
+            "It looks like the dilation was left out.":
+                lambda k, d=1: (k - 1) // 2,
+            "It looks like that is the padding for both ends together; it is split "
+            "between the two ends.":
+                lambda k, d=1: d * (k - 1),
+            "It looks like you took the span of a dilated filter as D x K inputs.":
+                lambda k, d=1: d * k // 2,
+        })
 
 
 def loop_mistakes():
@@ -127,6 +138,62 @@ def check_rising_edge_filter(fn, signal=None, *, cases=None):
         })
 
 
-def check_motif_layer_params(fn, **kw):
-    """16 filters of length 5 over 4 one-hot channels."""
-    return check_count(fn, Conv(4, 16, (5,)), name="motif_layer_params", **kw)
+MOTIF = "TATAA"
+
+
+def _motif_windows(length):
+    """The number of matching bases in every window of test sequences around a
+    motif of ``length`` bases, planted with 0, 1, 2 and 3 mismatches."""
+    rng = np.random.default_rng(length)
+    bases = np.array(list("ACGT"))
+    motif = np.array(list(MOTIF)) if length == len(MOTIF) else rng.choice(bases, length)
+    parts = [rng.choice(bases, 7)]
+    for mismatches in (0, 1, 2, 3, 1, 0):
+        copy = motif.copy()
+        for i in rng.choice(length, min(mismatches, length), replace=False):
+            copy[i] = rng.choice([b for b in bases if b != copy[i]])
+        parts += [copy, rng.choice(bases, 4)]
+    sequence = np.concatenate(parts)
+    windows = np.lib.stride_tricks.sliding_window_view(sequence, length)
+    return (windows == motif).sum(axis=1)
+
+
+def _fires(length, bias):
+    # ReLU(score + b) > 0 is the detector of the chapter, with the score counted directly.
+    return (np.maximum(_motif_windows(length) + bias, 0) > 0).astype(float)
+
+
+def _as_bias(answer):
+    if isinstance(answer, bool) or not isinstance(answer, int | float | np.integer | np.floating):
+        raise TypeError(f"return the bias as a number, not a {type(answer).__name__}")
+    return float(answer)
+
+
+@guarded
+def check_tolerant_bias(fn, *, cases=None):
+    """``tolerant_bias(motif_length)``: the bias of the motif filter that makes
+    ReLU(score + b) fire on windows with at most one mismatch, and only there."""
+    def fires(bias_of):
+        return lambda length: _fires(length, bias_of(length))
+
+    return check_function.__wrapped__(
+        lambda length: _fires(length, _as_bias(fn(length))),
+        lambda length: (_motif_windows(length) >= length - 1).astype(float),
+        with_cases([(5,), (3,), (8,), (6,)], cases), name="tolerant_bias",
+        arg_names=("motif_length",), mistakes={
+            "Your detector still fires only on perfect matches; a window with one "
+            "mismatch must give a positive output (and ReLU(0) = 0 does not fire).":
+                fires(lambda n: 0.5 - n),
+            "Your detector also fires on windows with two mismatches: the threshold "
+            "is too low.":
+                fires(lambda n: 2.5 - n),
+            "Your detector fires on every window: the bias has to lower the score "
+            "to make a threshold, not raise it.":
+                fires(lambda n: n - 1.5),
+            "Your detector never fires, not even on a perfect match: the bias is "
+            "too low.":
+                fires(lambda n: -1.0 - n),
+            "Your bias suits a motif of 5 bases only: it has to depend on "
+            "motif_length.":
+                fires(lambda n: -3.5),
+        })

@@ -26,30 +26,71 @@ def check_cell_2_1(fn, **kw):
     }, **kw)
 
 
-@guarded
-def check_horizontal_edge_kernel(fn, stripes=None, *, cases=None):
-    """``horizontal_edge_kernel()`` on ``stripes.T`` (or on the images in ``cases``):
-    +1 where a bright row lies above a dark one, -1 for dark above bright, else 0."""
-    images = with_cases([np.asarray(stripes, dtype=float).T], cases)
-    results, wanted = [], []
+PLUS = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=bool)
+CROSS = np.eye(3, dtype=bool) | np.eye(3, dtype=bool)[::-1]
+
+
+def plus_test_images():
+    """0/1 images with pluses, near-pluses, bright squares, bars and noise."""
+    rng = np.random.default_rng(5)
+    noise = (rng.random((12, 12)) < 0.5).astype(float)
+    noise[1:4, 1:4] = PLUS
+    noise[7:10, 6:9] = PLUS
+    noise[8, 8] = 1.0  # a plus with one bright corner
+    shapes = np.zeros((9, 13))
+    shapes[1:4, 1:4] = PLUS
+    shapes[1:4, 5:8] = 1.0  # a bright square
+    shapes[5:8, 1:4] = PLUS
+    shapes[6, 2] = 0.0  # a plus without its centre
+    shapes[5:8, 9:12] = CROSS
+    return [noise, shapes, np.ones((6, 7)), np.kron(np.eye(3), np.ones((3, 3)))]
+
+
+def _windows(image):
+    return np.lib.stride_tricks.sliding_window_view(np.asarray(image) > 0.5, (3, 3))
+
+
+def _matches(images, pattern, cells=None, within=0):
+    """1 where the 3 x 3 window differs from ``pattern`` in at most ``within`` of
+    ``cells`` (all nine by default)."""
+    cells = np.ones((3, 3), dtype=bool) if cells is None else cells
+    rows = []
     for image in images:
-        image = np.asarray(image, dtype=float)
-        wanted.append(image[:-1] - image[1:])  # upper row minus lower row
-        results.append(image)
+        differ = (_windows(image) != pattern) & cells
+        rows.append((differ.sum(axis=(-2, -1)) <= within).ravel())
+    return np.concatenate(rows).astype(float)
 
-    def outputs():
-        kernel = np.asarray(fn(), dtype=float)
-        return np.concatenate([conv2d(img, kernel).ravel() for img in results])
 
-    def across():
-        return np.concatenate([conv2d(img, np.array([[1.0, -1.0]])).ravel()
-                               for img in results])
+def _plus_outputs(fn, images):
+    kernel, bias = fn()
+    kernel = np.asarray(kernel, dtype=float)
+    if kernel.shape != (3, 3):
+        raise ValueError(f"the kernel must be 3 x 3, got shape {kernel.shape}")
+    fired = [np.maximum(conv2d(np.asarray(img, dtype=float), kernel) + float(bias), 0) > 1e-9
+             for img in images]
+    return np.concatenate([f.ravel() for f in fired]).astype(float)
 
-    want = np.concatenate([w.ravel() for w in wanted])
-    return check_array.__wrapped__(outputs, want, name="horizontal_edge_kernel", mistakes={
-        "Your kernel has the signs the other way round.": -want,
-        "This kernel compares left and right neighbours (vertical edges).": across,
-    })
+
+@guarded
+def check_plus_detector(fn, *, cases=None):
+    """``plus_detector() -> (kernel, bias)``: ReLU(conv2d(image, kernel) + bias) fires
+    exactly on the 3 x 3 windows of a 0/1 image that show a bright plus on dark corners.
+
+    ``cases`` are other 0/1 images to try it on.
+    """
+    images = with_cases(plus_test_images(), cases)
+    want = _matches(images, PLUS)
+    return check_array.__wrapped__(
+        lambda: _plus_outputs(fn, images), want, name="plus_detector", mistakes={
+            "Your detector also fires on flat bright regions: the dark corners of the "
+            "plus must count as well.": _matches(images, PLUS, PLUS),
+            "Your detector also fires on windows one pixel away from a plus: the bias "
+            "does not set the threshold high enough.": _matches(images, PLUS, within=1),
+            "Your detector never fires, not even on a perfect plus: the bias is too "
+            "low (and ReLU(0) = 0 does not fire).": np.zeros_like(want),
+            "Your kernel looks for an X (the diagonals), not a plus.":
+                _matches(images, CROSS),
+        })
 
 
 PHOTO = (600, 512)  # height, width of the full photograph
