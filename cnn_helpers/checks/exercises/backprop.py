@@ -176,8 +176,8 @@ ONE_OUTPUT_CHANNEL = ("It looks like grad_x receives the gradient of only one ou
                       "and these contributions add up (sum over C_out).")
 NOT_CROPPED = ("It looks like grad_x is the gradient of the padded input: cut the padding "
                "away, so that grad_x has the shape of x.")
-ONE_SIDE_CROP = ("With padding 0, a slice [P:-P] is empty: cut the padding with "
-                 "[P:P + H] instead.")
+ONE_SIDE_CROP = ("grad_x is empty: with padding 0 a slice [P:-P] takes nothing, so the "
+                 "padding must be cut in a way that also works when P is 0.")
 ONE_IMAGE_W = ("It looks like grad_w holds the contribution of only one image: every image "
                "of the batch adds to the weight gradient (sum over N).")
 PER_IMAGE = "It looks like the sum over the batch is missing: one {} per image."
