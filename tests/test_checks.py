@@ -25,6 +25,7 @@ from cnn_helpers.checks import (
     reference_pool,
 )
 from cnn_helpers.demos import inside, motivation
+from cnn_helpers.nn import BatchNorm2d
 
 RNG = np.random.default_rng(42)
 X = RNG.normal(size=(2, 6, 7))
@@ -471,6 +472,17 @@ def _same_padding_by_trying(kernel_size, dilation=1):
 PLUS_TEMPLATE = np.array([[-1.0, 1, -1], [1, 1, 1], [-1, 1, -1]])
 
 # (id, checker, right answer, extra arguments)
+def _library_conv_backward(grad_out, x, w, stride, padding):
+    return ch.conv2d_backward(grad_out, x, w, stride=stride, padding=padding)
+
+
+def _layer_batchnorm_backward(grad_out, x, gamma, eps=1e-5):
+    layer = BatchNorm2d(x.shape[1], eps=eps, dtype=np.float64)
+    layer.weight.data[:] = gamma
+    layer(x)
+    return layer.backward(grad_out), layer.weight.grad, layer.bias.grad
+
+
 EXERCISES = [
     ("dense_crop_params", checks.check_dense_crop_params, lambda: 224 * 224 * 3 * 512 + 512, ()),
     ("shuffle_pixels", checks.check_shuffle_pixels,
@@ -499,11 +511,12 @@ EXERCISES = [
     ("strided_conv_params", checks.check_strided_conv_params, lambda: 64 * 64 * 9 + 64, ()),
     ("grad_w_by_hand", checks.check_grad_w_by_hand, lambda: [7, 10], ()),
     ("grad_x_by_hand", checks.check_grad_x_by_hand, lambda: [1, -1, 2, -2], ()),
-    ("weight_grad", checks.check_weight_grad, lambda x, g: ch.conv1d(x, g), ()),
-    ("input_grad", checks.check_input_grad,
-     lambda g, w: ch.conv1d(ch.pad(g, (len(w) - 1, len(w) - 1)), w[::-1]), ()),
+    ("my_conv2d_backward", checks.check_my_conv2d_backward, _library_conv_backward, ()),
+    ("conv2d_backward_cols", checks.check_conv2d_backward_cols, _library_conv_backward, ()),
     ("my_max_pool_backward", checks.check_my_max_pool_backward, ch.max_pool2d_backward, ()),
     ("my_receptive_field", checks.check_my_receptive_field, architectures.receptive_field, ()),
+    ("my_batchnorm2d_backward", checks.check_my_batchnorm2d_backward, _layer_batchnorm_backward,
+     ()),
     ("vgg_block_params", checks.check_vgg_block_params,
      lambda: 256 * 9 * 128 + 256 + 2 * (256 * 9 * 256 + 256), ()),
     ("alexnet_conv1_shape", checks.check_alexnet_conv1_shape, lambda: (64, 55, 55), ()),
@@ -563,8 +576,19 @@ EXERCISE_MISTAKES = [
     ("grad-w-reversed", lambda: checks.check_grad_w_by_hand(lambda: [10, 7]), "reversed", "[7"),
     ("grad-x-no-flip", lambda: checks.check_grad_x_by_hand(lambda: [-1, 1, -2, 2]),
      "wrong way round", "[1, -1"),
-    ("input-grad-no-flip", lambda: checks.check_input_grad(
-        lambda g, w: ch.conv1d(ch.pad(g, (len(w) - 1, len(w) - 1)), w)), "wrong way round", ""),
+    ("conv-back-flipped", lambda: checks.check_my_conv2d_backward(
+        lambda g, x, w, s, p: (_library_conv_backward(g, x, w[..., ::-1, ::-1], s, p)[0],
+                               *_library_conv_backward(g, x, w, s, p)[1:])),
+     "rotated by 180 degrees", ""),
+    ("conv-cols-one-image", lambda: checks.check_conv2d_backward_cols(
+        lambda g, x, w, s, p: (_library_conv_backward(g, x, w, s, p)[0],
+                               _library_conv_backward(g[:1], x[:1], w, s, p)[1],
+                               _library_conv_backward(g, x, w, s, p)[2])),
+     "only one image", ""),
+    ("bn-constants", lambda: checks.check_my_batchnorm2d_backward(
+        lambda g, x, gamma, eps=1e-5: (
+            g * gamma[None, :, None, None] / np.sqrt(x.var(axis=(0, 2, 3), keepdims=True) + eps),
+            *_layer_batchnorm_backward(g, x, gamma, eps)[1:])), "treated as constants", ""),
     ("maxpool-back-all", lambda: checks.check_my_max_pool_backward(
         lambda g, x, k: np.kron(g, np.ones((k, k)))), "Every input", ""),
     ("field-no-jump", lambda: checks.check_my_receptive_field(

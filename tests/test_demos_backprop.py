@@ -49,6 +49,15 @@ def test_median_time_and_conv_timings():
     assert all(t > 0 for t in times.values())
 
 
+def test_shift_add_timings_time_both_functions_on_the_same_input():
+    rng = np.random.default_rng(3)
+    x, w = rng.standard_normal((1, 2, 6, 6)), rng.standard_normal((3, 2, 3, 3))
+    seen = []
+    times = backprop.shift_add_timings(x, w, lambda a, b: seen.append((a, b)), repeats=2)
+    assert set(times) == {"shift_add", "im2col"} and all(t > 0 for t in times.values())
+    assert len(seen) == 2 and all(a is x and b is w for a, b in seen)
+
+
 def test_draw_functions_return_figures():
     kernels = np.stack([t * backprop.SOBEL_X for t in np.linspace(0, 1, 4)])
     fit = backprop.KernelFit(kernels, np.array([4.0, 1.0, 0.25, 0.0625]))

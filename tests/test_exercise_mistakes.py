@@ -6,9 +6,11 @@ import cnn_helpers as ch
 from cnn_helpers import architectures as arch
 from cnn_helpers import checks
 from cnn_helpers.checks.exercises import architectures as arch_checks
+from cnn_helpers.checks.exercises import backprop as backprop_checks
 from cnn_helpers.checks.exercises import conv1d as conv1d_checks
 from cnn_helpers.checks.exercises import conv2d as conv2d_checks
 from cnn_helpers.checks.exercises import motivation as motivation_checks
+from cnn_helpers.nn import BatchNorm2d
 
 NOTES_IMAGE = np.array([[1, 0, 1, 0, 0], [1, 0, 1, 0, 1], [1, 1, 1, 0, 0],
                         [1, 0, 1, 0, 1], [1, 0, 1, 0, 1]], dtype=float)
@@ -229,3 +231,121 @@ def test_plus_check_names_each_mistake_without_the_answer():
         assert "3 x 3" in checks.check_plus_detector(lambda: (np.ones((2, 2)), 0.0)).message
     finally:
         checks.set_grading(None)
+
+
+def _conv_backward_in_loops(grad_out, x, w, stride, padding):
+    """A right answer written as the exercise asks, to plant one mistake in at a time."""
+    n_images, _, h, width = x.shape
+    k = w.shape[-1]
+    x_pad = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    grad_x_pad, grad_w = np.zeros_like(x_pad), np.zeros_like(w)
+    for n in range(n_images):
+        for o in range(w.shape[0]):
+            for i in range(grad_out.shape[2]):
+                for j in range(grad_out.shape[3]):
+                    rows = slice(i * stride, i * stride + k)
+                    cols = slice(j * stride, j * stride + k)
+                    grad_w[o] += grad_out[n, o, i, j] * x_pad[n, :, rows, cols]
+                    grad_x_pad[n, :, rows, cols] += grad_out[n, o, i, j] * w[o]
+    grad_x = grad_x_pad[:, :, padding:padding + h, padding:padding + width]
+    return grad_x, grad_w, grad_out.sum(axis=(0, 2, 3))
+
+
+def _conv_backward_in_columns(grad_out, x, w, stride, padding):
+    n_images, c_out = grad_out.shape[:2]
+    k = w.shape[-1]
+    cols = ch.unfold(x, k, padding=padding, stride=stride)
+    g_rows = grad_out.reshape(n_images, c_out, -1)
+    grad_w = sum(g_rows[n] @ cols[n].T for n in range(n_images)).reshape(w.shape)
+    grad_cols = w.reshape(c_out, -1).T @ g_rows
+    grad_x = ch.fold(grad_cols, x.shape[2:], k, padding=padding, stride=stride)
+    return grad_x, grad_w, g_rows.sum(axis=(0, 2))
+
+
+def _with_mistake(right, part_index, wrong):
+    """``right`` with one of its three results replaced by a mistake's."""
+    def answer(*args):
+        results = list(right(*args))
+        value = wrong(*args)
+        if value is not None:
+            results[part_index] = value
+        return tuple(results)
+    return answer
+
+
+def _every_mistake_is_named(checker, right, catalogue, parts):
+    checks.set_grading(False)
+    try:
+        assert checker(right, quiet=True)
+        for part, mistakes in catalogue.items():
+            for message, wrong in mistakes.items():
+                result = checker(_with_mistake(right, parts.index(part), wrong), quiet=True)
+                assert not result.passed, message
+                assert message.strip() in result.message, (message, result.message)
+                assert result.message.startswith(f"❌ {result.name}: {part} is wrong")
+    finally:
+        checks.set_grading(None)
+
+
+def test_conv_backward_in_loops_names_every_mistake():
+    _every_mistake_is_named(backprop_checks.check_my_conv2d_backward, _conv_backward_in_loops,
+                            backprop_checks.loop_backward_mistakes(), backprop_checks.PARTS)
+
+
+def test_conv_backward_in_columns_names_every_mistake():
+    _every_mistake_is_named(backprop_checks.check_conv2d_backward_cols,
+                            _conv_backward_in_columns, backprop_checks.column_backward_mistakes(),
+                            backprop_checks.PARTS)
+
+
+def test_conv_backward_oracle_agrees_with_the_library_and_the_loops():
+    for case in backprop_checks._backward_cases():
+        grad_out, x, w, stride, padding = case
+        library = ch.conv2d_backward(grad_out, x, w, stride=stride, padding=padding)
+        loops = ch.reference.conv2d_backward(grad_out, x, w, stride=stride, padding=padding)
+        for oracle, lib, loop in zip(backprop_checks.backward_oracle(*case), library, loops,
+                                     strict=True):
+            np.testing.assert_allclose(oracle, lib, atol=1e-10)
+            np.testing.assert_allclose(oracle, loop, atol=1e-10)
+
+
+def test_conv_backward_check_reports_a_wrong_number_of_results():
+    checks.set_grading(False)
+    try:
+        result = backprop_checks.check_my_conv2d_backward(
+            lambda *args: _conv_backward_in_loops(*args)[:2], quiet=True)
+    finally:
+        checks.set_grading(None)
+    assert "expected the 3 results (grad_x, grad_w, grad_b)" in result.message
+
+
+def _batchnorm_backward(grad_out, x, gamma, eps=1e-5):
+    axes = (0, 2, 3)
+    m = x.size // x.shape[1]
+    x_hat = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(
+        x.var(axis=axes, keepdims=True) + eps)
+    g = grad_out * gamma.reshape(1, -1, 1, 1)
+    grad_x = (m * g - g.sum(axis=axes, keepdims=True)
+              - x_hat * (g * x_hat).sum(axis=axes, keepdims=True)) / (
+        m * np.sqrt(x.var(axis=axes, keepdims=True) + eps))
+    return grad_x, (grad_out * x_hat).sum(axis=axes), grad_out.sum(axis=axes)
+
+
+def test_batchnorm_backward_names_every_mistake():
+    _every_mistake_is_named(arch_checks.check_my_batchnorm2d_backward, _batchnorm_backward,
+                            arch_checks.batchnorm_mistakes(),
+                            ("grad_x", "grad_gamma", "grad_beta"))
+
+
+def test_batchnorm_oracle_agrees_with_the_layer():
+    for grad_out, x, gamma in arch_checks._bn_cases():
+        layer = BatchNorm2d(x.shape[1], dtype=np.float64)
+        layer.weight.data[:] = gamma
+        out = layer(x)
+        np.testing.assert_allclose(
+            out, arch_checks.batchnorm2d_forward(x, gamma, np.zeros_like(gamma)), atol=1e-12)
+        grad_x = layer.backward(grad_out)
+        oracle = arch_checks.batchnorm2d_oracle(grad_out, x, gamma)
+        np.testing.assert_allclose(oracle[0], grad_x, atol=1e-7)
+        np.testing.assert_allclose(oracle[1], layer.weight.grad, atol=1e-7)
+        np.testing.assert_allclose(oracle[2], layer.bias.grad, atol=1e-7)

@@ -7,6 +7,7 @@ from cnn_helpers.gradcheck import gradcheck
 from cnn_helpers.nn import (
     AvgPool1d,
     AvgPool2d,
+    BatchNorm1d,
     BatchNorm2d,
     Conv1d,
     Conv2d,
@@ -20,11 +21,11 @@ from cnn_helpers.nn import (
     ReLU,
     ResidualBlock,
     Sequential,
+    kaiming_normal,
     kaiming_uniform,
     manual_seed,
+    torch_default_uniform,
 )
-from cnn_helpers.nn.batchnorm import BatchNorm1d
-from cnn_helpers.nn.init import kaiming_normal, torch_default_uniform
 from cnn_helpers.optim import SGD
 
 
@@ -189,6 +190,32 @@ def test_sequential_gradients():
     model = Sequential(Conv2d(1, 2, 3, padding=1, rng=0), ReLU(), MaxPool2d(2),
                        Flatten(), Linear(2 * 3 * 3, 3, rng=1))
     check_layer_gradients(model, randn(2, 1, 6, 6))
+
+
+def test_a_slice_of_a_sequential_keeps_the_parents_mode():
+    model = Sequential(Linear(3, 3, rng=0), Dropout(0.5), BatchNorm1d(3), ReLU())
+    assert model[:3].training
+    model.eval()
+    front = model[:3]
+    assert not front.training
+    assert all(not layer.training for layer in front)
+    x = randn(4, 3)
+    np.testing.assert_array_equal(front(x), model[:3](x))  # no dropout mask
+    front.train()  # the layers are shared, as in torch
+    assert model[1].training and model[2].training
+    assert not model.training and not model[1:].training  # the parent's own mode
+    model.train()
+    assert model[1:].training
+
+
+def test_layers_initialise_with_torchs_default():
+    rng_a, rng_b = np.random.default_rng(5), np.random.default_rng(5)
+    layer = Linear(4, 3, rng=rng_a)
+    np.testing.assert_array_equal(
+        layer.weight.data, torch_default_uniform((3, 4), 4, rng_b))
+    conv = Conv2d(2, 3, 3, rng=7)
+    np.testing.assert_array_equal(
+        conv.weight.data, torch_default_uniform((3, 2, 3, 3), 18, 7))
 
 
 def test_gradients_accumulate_until_zero_grad():

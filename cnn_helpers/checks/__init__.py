@@ -49,16 +49,17 @@ from .convolution import check_conv, check_pool
 from .counts import Conv, Linear, check_count
 from .exercises.architectures import (
     check_alexnet_conv1_shape,
+    check_my_batchnorm2d_backward,
     check_my_receptive_field,
     check_sketch,
     check_vgg_block_params,
 )
 from .exercises.backprop import (
+    check_conv2d_backward_cols,
     check_grad_w_by_hand,
     check_grad_x_by_hand,
-    check_input_grad,
+    check_my_conv2d_backward,
     check_my_max_pool_backward,
-    check_weight_grad,
 )
 from .exercises.channels import (
     check_im2col_conv2d,
@@ -140,10 +141,11 @@ __all__ = [
     "check_strided_conv_params",
     "check_grad_w_by_hand",
     "check_grad_x_by_hand",
-    "check_input_grad",
+    "check_my_conv2d_backward",
+    "check_conv2d_backward_cols",
     "check_my_max_pool_backward",
-    "check_weight_grad",
     "check_alexnet_conv1_shape",
+    "check_my_batchnorm2d_backward",
     "check_my_receptive_field",
     "check_sketch",
     "check_vgg_block_params",

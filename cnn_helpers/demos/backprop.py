@@ -28,6 +28,7 @@ __all__ = [
     "draw_gradient_routing",
     "median_time",
     "conv_timings",
+    "shift_add_timings",
     "conv1d_backward_no_flip",
     "conv1d_backward_wrong_sign",
 ]
@@ -145,6 +146,20 @@ def conv_timings(x, w, loop_conv, loop_repeats=3, fast_repeats=30):
         "fast": median_time(lambda: conv2d(x, w), fast_repeats),
         "unfold": median_time(lambda: unfold(x, w.shape[2:]), fast_repeats),
         "matmul": median_time(lambda: w_rows @ cols, fast_repeats),
+    }
+
+
+def shift_add_timings(x, w, shift_add, repeats=7):
+    """Time a shift-and-add convolution against im2col (unfold, then one matrix product).
+
+    Returns ``{"shift_add", "im2col"}`` in seconds (medians); both are computed with
+    stride 1 and no padding, on the same ``x`` and ``w``.
+    """
+    c_out, kernel = w.shape[0], w.shape[2:]
+    w_rows = w.reshape(c_out, -1)
+    return {
+        "shift_add": median_time(lambda: shift_add(x, w), repeats),
+        "im2col": median_time(lambda: w_rows @ unfold(x, kernel), repeats),
     }
 
 

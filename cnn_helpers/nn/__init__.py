@@ -19,26 +19,27 @@ Layers take batched input only, ``(N, C, H, W)`` for 2D and ``(N, C, L)`` for
 1D. Parameters are float32 unless ``dtype=np.float64`` is asked for, or the
 model is cast with :meth:`Module.double` (what the gradient checks use).
 
-Randomness: weights are drawn with Kaiming-uniform initialisation, as torch
-does by default, from ``rng``, which may be a ``np.random.Generator``, an
-integer seed, or ``None`` for the module-wide generator that
+Randomness: weights are drawn from torch's default initialisation,
+``U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` (:func:`torch_default_uniform`), from
+``rng``, which may be a ``np.random.Generator``, an integer seed, or
+``None`` for the module-wide generator that
 :func:`manual_seed` resets (like ``torch.manual_seed``). Build a whole model
 from one ``np.random.default_rng(seed)`` and the same seed gives the same model.
 
 Where each layer lives (as in ``torch/nn/modules``): :mod:`.module`
-(Parameter, Module), :mod:`.init` (manual_seed, kaiming_uniform),
-:mod:`.container` (Sequential), :mod:`.conv`, :mod:`.pooling`,
+(Parameter, Module), :mod:`.init` (manual_seed, torch_default_uniform,
+kaiming_normal), :mod:`.container` (Sequential), :mod:`.conv`, :mod:`.pooling`,
 :mod:`.activation` (ReLU), :mod:`.flatten`, :mod:`.linear`, :mod:`.dropout`,
-:mod:`.batchnorm` (BatchNorm2d) and :mod:`.residual` (ResidualBlock).
+:mod:`.batchnorm` (BatchNorm1d, BatchNorm2d) and :mod:`.residual` (ResidualBlock).
 """
 
 from .activation import ReLU
-from .batchnorm import BatchNorm2d
+from .batchnorm import BatchNorm1d, BatchNorm2d
 from .container import Sequential
 from .conv import Conv1d, Conv2d
 from .dropout import Dropout
 from .flatten import Flatten
-from .init import kaiming_uniform, manual_seed
+from .init import kaiming_normal, kaiming_uniform, manual_seed, torch_default_uniform
 from .linear import Linear
 from .module import Module, Parameter
 from .pooling import AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
@@ -46,6 +47,8 @@ from .residual import ResidualBlock
 
 __all__ = [
     "manual_seed",
+    "torch_default_uniform",
+    "kaiming_normal",
     "kaiming_uniform",
     "Parameter",
     "Module",
@@ -60,6 +63,7 @@ __all__ = [
     "Flatten",
     "Linear",
     "Dropout",
+    "BatchNorm1d",
     "BatchNorm2d",
     "ResidualBlock",
 ]

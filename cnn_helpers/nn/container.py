@@ -8,7 +8,8 @@ class Sequential(Module):
 
     ``model[i]`` is the i-th module and ``model[a:b]`` a new Sequential of the
     same (shared, not copied) modules, so ``model[:4]`` is the front of a
-    trained network, ready to be reused as a feature extractor.
+    trained network, ready to be reused as a feature extractor. The slice is in
+    the parent's mode: ``model.eval()[:4].training`` is ``False``.
     """
 
     def __init__(self, *modules):
@@ -28,7 +29,11 @@ class Sequential(Module):
     def __getitem__(self, index):
         layers = self._layers()
         if isinstance(index, slice):
-            return Sequential(*layers[index])
+            # The layers are shared and keep their own mode; the new container
+            # takes the parent's, as model[:4].training should read.
+            part = Sequential(*layers[index])
+            object.__setattr__(part, "training", self.training)
+            return part
         return layers[index]
 
     def __len__(self):

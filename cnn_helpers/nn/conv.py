@@ -6,7 +6,7 @@ import numpy as np
 
 from ..conv import conv1d, conv1d_backward, conv2d, conv2d_backward
 from ._utils import _check_input, _tuple
-from .init import _get_rng, kaiming_uniform
+from .init import _get_rng, torch_default_uniform
 from .module import Module, Parameter
 
 
@@ -36,8 +36,8 @@ class _ConvNd(Module):
         # Each filter sees in_channels / groups channels, as in torch.
         fan_in = self.in_channels // self.groups * math.prod(self.kernel_size)
         shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
-        self.weight = Parameter(kaiming_uniform(shape, fan_in, rng, dtype))
-        self.bias = Parameter(kaiming_uniform((self.out_channels,), fan_in, rng, dtype)) if bias else None
+        self.weight = Parameter(torch_default_uniform(shape, fan_in, rng, dtype))
+        self.bias = Parameter(torch_default_uniform((self.out_channels,), fan_in, rng, dtype)) if bias else None
 
     def _args(self):
         return dict(stride=self.stride, padding=self.padding, dilation=self.dilation,

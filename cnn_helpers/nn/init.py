@@ -38,8 +38,9 @@ def torch_default_uniform(shape, fan_in, rng=None, dtype=np.float32):
     return _get_rng(rng).uniform(-bound, bound, size=shape).astype(dtype)
 
 
-# The former name, kept so that existing callers keep working; it is the same
-# function (torch's layer default), not torch's He-uniform kaiming_uniform_.
+# The former name, still called by cnn_helpers.demos.motivation (chapter 1's
+# locally connected layer); it is the same function (torch's layer default),
+# not torch's He-uniform kaiming_uniform_. New code calls torch_default_uniform.
 kaiming_uniform = torch_default_uniform
 
 

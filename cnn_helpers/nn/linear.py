@@ -4,7 +4,7 @@ import numpy as np
 
 from ..linear import linear, linear_backward
 from ._utils import _check_array
-from .init import _get_rng, kaiming_uniform
+from .init import _get_rng, torch_default_uniform
 from .module import Module, Parameter
 
 
@@ -20,8 +20,8 @@ class Linear(Module):
         self.out_features = int(out_features)
         rng = _get_rng(rng)
         shape = (self.out_features, self.in_features)
-        self.weight = Parameter(kaiming_uniform(shape, self.in_features, rng, dtype))
-        self.bias = (Parameter(kaiming_uniform((self.out_features,), self.in_features, rng, dtype))
+        self.weight = Parameter(torch_default_uniform(shape, self.in_features, rng, dtype))
+        self.bias = (Parameter(torch_default_uniform((self.out_features,), self.in_features, rng, dtype))
                      if bias else None)
 
     def forward(self, x):

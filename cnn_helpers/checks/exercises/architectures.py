@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...conv import conv_output_size
+from ...gradcheck import numerical_gradient
 from ..counts import Conv, Linear, check_count
 from ..functions import check_function
 from ..running import guarded
@@ -73,3 +74,127 @@ def check_sketch(fn, **kw):
         mistakes={"It looks like the first dense layer reads the maps after only "
                   "one pooling.": sum(layer.weights() + layer.biases() for layer in one_pool)},
         **kw)
+
+
+# ---------------------------------------------------------------------------
+# The backward pass of batch normalisation over (N, C, H, W)
+# ---------------------------------------------------------------------------
+
+BN_AXES = (0, 2, 3)
+
+
+def batchnorm2d_forward(x, gamma, beta, eps=1e-5):
+    """Training-mode batch normalisation of (N, C, H, W), per channel over N, H, W."""
+    mean = x.mean(axis=BN_AXES, keepdims=True)
+    var = x.var(axis=BN_AXES, keepdims=True)
+    per_channel = (1, -1, 1, 1)
+    return gamma.reshape(per_channel) * (x - mean) / np.sqrt(var + eps) + beta.reshape(per_channel)
+
+
+def batchnorm2d_oracle(grad_out, x, gamma, eps=1e-5):
+    """(grad_x, grad_gamma, grad_beta) by central differences of the forward pass alone."""
+    x, gamma = np.array(x, dtype=float), np.array(gamma, dtype=float)
+    beta = np.zeros_like(gamma)
+
+    def loss(_):
+        return np.sum(batchnorm2d_forward(x, gamma, beta, eps) * grad_out)
+
+    return tuple(numerical_gradient(loss, a) for a in (x, gamma, beta))
+
+
+def _bn_cases():
+    rng = np.random.default_rng(71)
+    cases = []
+    for shape in [(4, 3, 3, 3), (2, 2, 2, 3), (5, 1, 2, 2)]:
+        x = rng.normal(1.5, 2.0, size=shape)
+        gamma = rng.normal(1.0, 0.5, size=shape[1])
+        cases.append((rng.standard_normal(shape), x, gamma))
+    return cases
+
+
+def _bn_variant(g, x, gamma, eps=1e-5, *, axes=BN_AXES, ddof=0, mean_term=True,
+                var_term=True, scale=True, var_divisor=None):
+    """The three gradients with one usual mistake switched on.
+
+    ``axes``: where the statistics are taken; ``ddof=1``: the unbiased variance;
+    ``mean_term``/``var_term``: the terms that come from the batch mean and
+    variance; ``scale=False``: gamma left out of grad_x; ``var_divisor``: what the
+    variance term's sum is divided by (the number of values, unless given).
+    """
+    count = int(np.prod([x.shape[a] for a in axes]))
+    mean = x.mean(axis=axes, keepdims=True)
+    var = x.var(axis=axes, ddof=ddof, keepdims=True)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    x_hat = (x - mean) * inv_std
+    shaped = gamma.reshape(1, -1, 1, 1)
+    g_scaled = g * shaped if scale else g
+    grad_x = g_scaled.copy()
+    if mean_term:
+        grad_x -= g_scaled.mean(axis=axes, keepdims=True)
+    if var_term:
+        divisor = count if var_divisor is None else var_divisor
+        grad_x -= x_hat * (g_scaled * x_hat).sum(axis=axes, keepdims=True) / divisor
+    return grad_x * inv_std, (g * x_hat).sum(axis=BN_AXES), g.sum(axis=BN_AXES)
+
+
+def _x_hat(x, eps):
+    mean, var = x.mean(axis=BN_AXES, keepdims=True), x.var(axis=BN_AXES, keepdims=True)
+    return (x - mean) / np.sqrt(var + eps)
+
+
+def batchnorm_mistakes():
+    """Usual mistakes of the batch-normalisation backward pass, by part."""
+
+    def unbiased_everywhere(g, x, gamma, eps=1e-5):
+        count = x.size // x.shape[1]
+        return _bn_variant(g, x, gamma, eps, ddof=1, var_divisor=count - 1)
+
+    unbiased = ("It looks like the unbiased variance (dividing by m - 1) was used; batch "
+                "normalisation divides by the number m of values, as np.var does by default.")
+    per_position = ("It looks like the statistics were taken over the batch only, position by "
+                    "position; a convolution's channel is normalised over N, H and W together.")
+    return {
+        "grad_x": {
+            "It looks like the batch mean and variance were treated as constants: they "
+            "depend on every input of the batch, which adds two terms to grad_x.":
+                lambda g, x, gm, eps=1e-5: _bn_variant(
+                    g, x, gm, eps, mean_term=False, var_term=False)[0],
+            "It looks like the term that comes from the batch variance is missing.":
+                lambda g, x, gm, eps=1e-5: _bn_variant(g, x, gm, eps, var_term=False)[0],
+            "It looks like the term that comes from the batch mean is missing.":
+                lambda g, x, gm, eps=1e-5: _bn_variant(g, x, gm, eps, mean_term=False)[0],
+            "It looks like gamma is missing from grad_x: the output is gamma times x_hat, "
+            "so the gradient reaching x_hat is gamma times grad_out.":
+                lambda g, x, gm, eps=1e-5: _bn_variant(g, x, gm, eps, scale=False)[0],
+            unbiased: lambda g, x, gm, eps=1e-5: unbiased_everywhere(g, x, gm, eps)[0],
+            unbiased + " ": lambda g, x, gm, eps=1e-5: _bn_variant(g, x, gm, eps, ddof=1)[0],
+            per_position: lambda g, x, gm, eps=1e-5: _bn_variant(g, x, gm, eps, axes=(0,))[0],
+        },
+        "grad_gamma": {
+            "It looks like grad_gamma multiplies grad_out by x; gamma scales the "
+            "normalised x_hat.":
+                lambda g, x, gm, eps=1e-5: (g * x).sum(axis=BN_AXES),
+            unbiased: lambda g, x, gm, eps=1e-5: _bn_variant(g, x, gm, eps, ddof=1)[1],
+            per_position: lambda g, x, gm, eps=1e-5: _bn_variant(g, x, gm, eps, axes=(0,))[1],
+            "It looks like grad_gamma was summed over the batch only: gamma[c] multiplies "
+            "every position of channel c, so sum over N, H and W.":
+                lambda g, x, gm, eps=1e-5: (g * _x_hat(x, eps)).sum(axis=0),
+        },
+        "grad_beta": {
+            "It looks like grad_beta was summed over the batch only: beta[c] is added at "
+            "every position of channel c, so sum over N, H and W.":
+                lambda g, x, gm, eps=1e-5: g.sum(axis=0),
+            "It looks like grad_beta was summed over the positions only: sum over the "
+            "batch as well.": lambda g, x, gm, eps=1e-5: g.sum(axis=(2, 3)),
+        },
+    }
+
+
+@guarded
+def check_my_batchnorm2d_backward(fn, *, cases=None):
+    """``my_batchnorm2d_backward(grad_out, x, gamma, eps=1e-5) -> (grad_x, grad_gamma, grad_beta)``."""
+    from .backprop import check_parts
+
+    return check_parts(fn, with_cases(_bn_cases(), cases), "my_batchnorm2d_backward",
+                       batchnorm2d_oracle, ("grad_x", "grad_gamma", "grad_beta"),
+                       ("grad_out", "x", "gamma"), batchnorm_mistakes())
