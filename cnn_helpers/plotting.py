@@ -20,12 +20,14 @@ from matplotlib.axes import Axes
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import FuncFormatter
 
 __all__ = [
     "BOOK_WIDTH",
     "DIVERGING",
     "book_style",
     "sharp_inline_figures",
+    "full_size_log_labels",
     "highlight",
     "show_feature_maps",
     "show_image",
@@ -100,6 +102,14 @@ def subplots(nrows: int = 1, ncols: int = 1, height: float = 2.6, width: float =
     # display again: the figures go back to SVG.
     sharp_inline_figures()
     return fig, axes
+
+
+def full_size_log_labels(axis) -> None:
+    """Label a log axis ``1e-05`` rather than with a power of ten.
+
+    A power's exponent is drawn at 70 % of the text size, below the page's small print.
+    """
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
 
 
 def _is_signed(a: np.ndarray) -> bool:

@@ -355,6 +355,7 @@ def plot_layer_moments(moments):
     fig, ax = plotting.subplots(height=2.8)
     for label, m in moments.items():
         ax.semilogy(np.arange(len(m)), m, "o-", ms=3, label=label)
+    plotting.full_size_log_labels(ax.yaxis)
     ax.set_xlabel("layer (0 = the input)")
     ax.set_ylabel("mean square of the activations")
     ax.legend(fontsize=11)
@@ -389,6 +390,7 @@ def plot_degradation(losses, norms):
         g = np.asarray(g).mean(axis=0)
         right.semilogy(np.arange(1, len(g) + 1), g, "o-", ms=3, label=label,
                        color=colours.get(label))
+    plotting.full_size_log_labels(right.yaxis)
     right.set_xlabel("dense layer (1 = next to the input)")
     right.set_ylabel("gradient norm at initialisation")
     fig.tight_layout()

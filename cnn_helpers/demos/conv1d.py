@@ -333,6 +333,7 @@ def plot_frequency_responses(filters, n_fft=2048):
     for (label, w), colour in zip(filters.items(), ["C0", "C3", "C2", "C4"], strict=False):
         gain = np.abs(np.fft.rfft(np.asarray(w, dtype=float), n_fft))
         ax.semilogy(freqs, np.maximum(gain, 1e-6), color=colour, lw=1.2, label=label)
+    plotting.full_size_log_labels(ax.yaxis)
     ax.set(xlabel="frequency (cycles per sample)", ylabel="gain", xlim=(0, 0.5),
            ylim=(1e-5, 2))
     ax.legend(fontsize=11, frameon=False, loc="upper right")
