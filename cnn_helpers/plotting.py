@@ -20,12 +20,14 @@ from matplotlib.axes import Axes
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import FuncFormatter
 
 __all__ = [
     "BOOK_WIDTH",
     "DIVERGING",
     "book_style",
     "sharp_inline_figures",
+    "full_size_log_labels",
     "highlight",
     "show_feature_maps",
     "show_image",
@@ -44,7 +46,10 @@ _STYLE = {
     # and the same bytes on every run (fixed ids).
     "svg.fonttype": "none",
     "svg.hashsalt": "cnn-book",
-    # Text reads at least as large as the page's small print (0.9 rem) at book width.
+    # Text reads at least as large as the page's small print (0.9 rem, 14.4 CSS px) at book
+    # width: a figure inch is shown 96 CSS px wide, so 11 pt is 14.7 px. No figure text is
+    # smaller than this (tick labels and legends are "medium", the base size), and a figure
+    # wider than the column (7.1 in) is scaled down, so it must not be.
     "font.size": 11,
     "axes.titlesize": 11,
     "axes.spines.top": False,
@@ -92,7 +97,19 @@ def subplots(nrows: int = 1, ncols: int = 1, height: float = 2.6, width: float =
              **kwargs) -> tuple[Figure, np.ndarray | Axes]:
     """``plt.subplots`` at book width with the book's style applied."""
     book_style()
-    return plt.subplots(nrows, ncols, figsize=(width, height), **kwargs)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), **kwargs)
+    # The first figure of a session starts Jupyter's inline backend, which sets its PNG
+    # display again: the figures go back to SVG.
+    sharp_inline_figures()
+    return fig, axes
+
+
+def full_size_log_labels(axis) -> None:
+    """Label a log axis ``1e-05`` rather than with a power of ten.
+
+    A power's exponent is drawn at 70 % of the text size, below the page's small print.
+    """
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
 
 
 def _is_signed(a: np.ndarray) -> bool:
@@ -133,7 +150,7 @@ def show_matrix(a, ax: Axes | None = None, title: str | None = None, annotate: b
             if np.isnan(value):  # a cell not computed yet (a slider filling in) stays blank
                 continue
             shade = abs(norm(value) - 0.5) > 0.35 if signed else norm(value) < 0.5
-            ax.text(j, i, fmt.format(value), ha="center", va="center", fontsize=10,
+            ax.text(j, i, fmt.format(value), ha="center", va="center", fontsize=11,
                     color="white" if shade else "black")
     if title:
         ax.set_title(title)

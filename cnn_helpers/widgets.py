@@ -10,6 +10,8 @@ Every frame is drawn sharp for any screen: as inline SVG with its text kept as t
 the figure is line art, numbers and grids, and otherwise as a PNG at twice the shown size.
 Every frame carries a text alternative that names what it shows, and every slider a label,
 so a screen reader announces both.
+No frame shows text smaller than the page's small print: a frame whose smallest text
+would be shown below ``MIN_TEXT_PX`` CSS px in the book's column is refused.
 
 Typical use::
 
@@ -40,16 +42,20 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from PIL import Image
 
 __all__ = [
+    "COLUMN_PX",
     "MAX_FRAME_BYTES",
+    "MIN_TEXT_PX",
     "FrameStats",
     "frame_slider",
     "frame_slider_2d",
     "render_frame",
     "render_frames",
     "render_svg",
+    "smallest_text_pt",
 ]
 
 # CSS pixels per inch of figure: a figure BOOK_WIDTH (7 in) wide is shown 672 px wide.
@@ -62,6 +68,12 @@ JPEG_QUALITY = 90
 PNG_DPI = 72
 # Every frame is embedded in the page; this is the most one frame may weigh there.
 MAX_FRAME_BYTES = 40_000
+# The book's text column is this many CSS px wide in a 1280 px window; a wider frame is
+# shown scaled down to it, and its text with it.
+COLUMN_PX = 684
+# The page's small print (the theme's 0.9 rem <small> text): no text in a frame may be
+# shown smaller than this in the column.
+MIN_TEXT_PX = 14.4
 
 # matplotlib writes a `*{stroke-linejoin: round; stroke-linecap: butt}` style sheet into its
 # SVG; inline in a page it would style every SVG there, so it moves onto the root element.
@@ -234,26 +246,59 @@ def _inline_svg(text: str, alt: str | None, dpi: float) -> str:
     return head + text[head_end:].strip()
 
 
-def _img_tag(png: bytes, alt: str, density: float) -> str:
+def smallest_text_pt(fig: Figure) -> float | None:
+    """The font size, in points, of the smallest non-empty visible text in ``fig``.
+
+    Call it after the figure has been drawn (saved), when its tick labels exist.
+    """
+    sizes = [t.get_fontsize() for t in fig.findobj(Text)
+             if t.get_visible() and t.get_text().strip()]
+    return min(sizes, default=None)
+
+
+def _text_px(fig: Figure, dpi: float) -> float | None:
+    """CSS px of a frame's smallest text at the frame's own size (None: no text)."""
+    points = smallest_text_pt(fig)
+    return None if points is None else points * dpi / 72
+
+
+def _img_tag(png: bytes, alt: str, density: float, text_px: float | None) -> str:
     width, height = Image.open(io.BytesIO(png)).size
     data = base64.b64encode(png).decode("ascii")
+    # The browser cannot read text in a bitmap: the frame says how large its smallest is.
+    shown = "none" if text_px is None else f"{text_px:.2f}"
     return (f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" '
             f'width="{width / density:.0f}" height="{height / density:.0f}" '
-            f'style="max-width:100%;height:auto">')
+            f'data-text-px="{shown}" style="max-width:100%;height:auto">')
 
 
-def _frame_html(fig: Figure, alt: str, dpi: float, max_bytes: int = MAX_FRAME_BYTES) -> str:
+def _svg_width_px(svg: str) -> float:
+    return float(re.match(r'<svg[^>]*\swidth="([\d.]+)"', svg)[1])
+
+
+def _frame_html(fig: Figure, alt: str, dpi: float, max_bytes: int = MAX_FRAME_BYTES,
+                min_text_px: float = MIN_TEXT_PX) -> str:
     """One frame as HTML: inline SVG, or a 2x PNG where the SVG would exceed the budget.
 
     The SVG keeps numbers and labels as text and embeds each image at its own resolution,
     drawn with crisp pixels; the PNG is the fallback when that exceeds ``max_bytes``.
+    A frame whose smallest text would show below ``min_text_px`` in the book's column
+    raises ``ValueError``.
     """
     _check_figure(fig)
     try:
         text = _svg_text(fig, PIXEL_DENSITY * dpi)
         svg = _inline_svg(text, alt, dpi)
+        text_px = _text_px(fig, dpi)
+        # A frame wider than the column is shown scaled down to it, and its text with it.
+        shown_px = None if text_px is None else text_px * min(
+            1.0, COLUMN_PX / _svg_width_px(svg))
+        if shown_px is not None and shown_px < min_text_px:
+            raise ValueError(
+                f"the frame {alt!r} shows text at {shown_px:.1f} px in the book's column, "
+                f"below min_text_px={min_text_px}: use larger fonts or a narrower figure")
         if _page_bytes(svg) > max_bytes:
-            img = _img_tag(_png_bytes(fig, PIXEL_DENSITY * dpi), alt, PIXEL_DENSITY)
+            img = _img_tag(_png_bytes(fig, PIXEL_DENSITY * dpi), alt, PIXEL_DENSITY, text_px)
             if _page_bytes(img) < _page_bytes(svg):
                 return _wrap(img)
     finally:
@@ -330,9 +375,9 @@ def _check_budget(frames: Sequence[str], labels: Sequence, max_bytes: int) -> No
 
 
 def _frames(draw: Callable[..., Figure], arguments: Sequence[tuple], alts: Sequence[str],
-            dpi: float, max_bytes: int) -> list[str]:
-    frames = [_frame_html(draw(*args), alt, dpi, max_bytes) for args, alt in zip(arguments, alts,
-                                                                      strict=True)]
+            dpi: float, max_bytes: int, min_text_px: float) -> list[str]:
+    frames = [_frame_html(draw(*args), alt, dpi, max_bytes, min_text_px)
+              for args, alt in zip(arguments, alts, strict=True)]
     _check_budget(frames, [tuple(_label(a) for a in args) for args in arguments], max_bytes)
     return frames
 
@@ -345,6 +390,7 @@ def frame_slider(
     dpi: int = DEFAULT_DPI,
     alt: AltText = None,
     max_frame_bytes: int = MAX_FRAME_BYTES,
+    min_text_px: float = MIN_TEXT_PX,
 ) -> widgets.VBox:
     """A slider over ``values`` that shows the figure ``draw(value)`` for each one.
 
@@ -367,6 +413,9 @@ def frame_slider(
         By default ``"Figure for <description> = <value>"``.
     max_frame_bytes : int
         The most one frame may add to the page; a heavier frame raises ``ValueError``.
+    min_text_px : float
+        The smallest text a frame may show, in CSS px, in the book's column (a frame wider
+        than the column is scaled down to it); smaller text raises ``ValueError``.
 
     Returns
     -------
@@ -379,7 +428,8 @@ def frame_slider(
     default = f"Figure for {description or 'value'} = {{value}}"
     alts = [_alt_of(alt, default, v) for v in values]
     started = time.perf_counter()
-    frames = _frames(draw, [(v,) for v in values], alts, dpi, max_frame_bytes)
+    frames = _frames(draw, [(v,) for v in values], alts, dpi, max_frame_bytes,
+                     min_text_px)
     seconds = time.perf_counter() - started
     stack = _stack_of(frames)
     slider = _slider(values, description, start)
@@ -400,6 +450,7 @@ def frame_slider_2d(
     dpi: int = DEFAULT_DPI,
     alt: AltText = None,
     max_frame_bytes: int = MAX_FRAME_BYTES,
+    min_text_px: float = MIN_TEXT_PX,
 ) -> widgets.VBox:
     """Two sliders over ``values_a`` x ``values_b`` showing ``draw(a, b)``.
 
@@ -419,7 +470,8 @@ def frame_slider_2d(
     started = time.perf_counter()
     for a in values_a:
         alts = [_alt_of(alt, default, a, b) for b in values_b]
-        frames = _frames(draw, [(a, b) for b in values_b], alts, dpi, max_frame_bytes)
+        frames = _frames(draw, [(a, b) for b in values_b], alts, dpi, max_frame_bytes,
+                     min_text_px)
         all_frames.extend(frames)
         inner = _stack_of(frames)
         inner.selected_index = start[1]

@@ -5,9 +5,10 @@ Every page must load with no page error, no console error or warning and no requ
 sliders have rendered; every handle of every slider must change its picture from the
 keyboard (arrows, Home, End) and by dragging, with a visible focus ring; no code block of a
 chapter may scroll sideways at 1280 px, and a phone-sized window must not scroll sideways
-at all. The tests read ``_build/html``, which ``make test`` builds first. Where the site or
-the browser is missing they skip with the reason; with CNN_BOOK_REQUIRE_SITE=1 (set by CI)
-a skip is a failure.
+at all; no text in a figure or slider frame of a chapter may be smaller than the page's
+small print. The tests read ``_build/html``, which ``make test`` builds first. Where the
+site or the browser is missing they skip with the reason; with CNN_BOOK_REQUIRE_SITE=1
+(set by CI) a skip is a failure.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+
+from cnn_helpers.widgets import COLUMN_PX, MIN_TEXT_PX
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("CNN_BOOK_SITE", ROOT / "_build" / "html"))
@@ -399,3 +402,123 @@ def test_chapter_pages_offer_every_launch_button(page_path):
     assert config["launch_buttons"]["jupyterhub_url"] + "/hub/user-redirect/git-pull" in html
     assert "initThebeSBT()" in html, "the live-code (Thebe) button is missing"
     assert f"_sources/{notebook}" in html, "the .ipynb download link is missing"
+
+
+# The page's small print: the theme's <small> text, as the browser sizes it in the article.
+SMALL_PRINT = """() => {
+  const probe = document.createElement('small');
+  probe.textContent = 'small print';
+  document.querySelector('article').appendChild(probe);
+  const px = parseFloat(getComputedStyle(probe).fontSize);
+  probe.remove();
+  return px;
+}"""
+
+# The rendered size, in CSS px, of every piece of text in every figure and slider frame of
+# the page at its current width. SVG text is measured where it is drawn: its font size times
+# the scale from the drawing's units to the screen. A figure shown by <img> is drawn again
+# off-screen at the width the page gives it; every slider frame, shown or not, is drawn
+# off-screen at the width its slider's frames get. A bitmap frame carries the size its
+# smallest text has at its own width (data-text-px, written when it was rendered).
+FIGURE_TEXT = """async () => {
+  const found = [];
+  const textsOf = (svg, where) => {
+    for (const t of svg.querySelectorAll('text, tspan')) {
+      const own = [...t.childNodes].filter(n => n.nodeType === Node.TEXT_NODE)
+        .map(n => n.textContent).join('').trim();
+      if (!own) continue;
+      const m = t.getScreenCTM();
+      const scale = m ? Math.sqrt(Math.abs(m.a * m.d - m.b * m.c)) : NaN;
+      found.push({px: parseFloat(getComputedStyle(t).fontSize) * scale,
+                  text: own.slice(0, 40), where: where});
+    }
+  };
+  const bitmap = (img, where) => {
+    const px = parseFloat(img.dataset.textPx);
+    const scale = img.getBoundingClientRect().width / parseFloat(img.getAttribute('width'));
+    found.push({px: img.dataset.textPx === 'none' ? Infinity : px * scale,
+                text: 'text in a bitmap', where: where});
+  };
+  const offscreen = (html, width) => {
+    const box = document.createElement('div');
+    box.style.cssText = 'position:absolute;left:-30000px;top:0;visibility:hidden;width:' +
+      width + 'px';
+    box.innerHTML = html;
+    document.querySelector('article').appendChild(box);
+    return box;
+  };
+  const article = document.querySelector('article');
+  for (const img of article.querySelectorAll('img')) {
+    if (img.closest('.cnn-frame')) continue;
+    const where = 'figure "' + (img.getAttribute('alt') || img.getAttribute('src')) + '"';
+    if (!new URL(img.src).pathname.endsWith('.svg')) { bitmap(img, where); continue; }
+    const source = await (await fetch(img.src)).text();
+    // A figure in a closed drop-down is shown, once opened, at its size or the column's.
+    const width = img.getBoundingClientRect().width ||
+      Math.min(img.naturalWidth, article.querySelector('p').getBoundingClientRect().width);
+    const box = offscreen(source.slice(source.indexOf('<svg')), width);
+    const svg = box.querySelector('svg');
+    svg.setAttribute('width', width);
+    svg.removeAttribute('height');
+    svg.style.height = 'auto';
+    textsOf(svg, where);
+    box.remove();
+  }
+  for (const svg of article.querySelectorAll('svg')) {
+    if (!svg.closest('.cnn-frame') && svg.querySelector('text')) {
+      textsOf(svg, 'figure "' + (svg.getAttribute('aria-label') || 'inline drawing') + '"');
+    }
+  }
+  const state = document.querySelector(
+    'script[type="application/vnd.jupyter.widget-state+json"]');
+  let width = null;
+  if (state) {
+    const shown = [...article.querySelectorAll('.cnn-frame')].filter(
+      f => f.offsetParent !== null);
+    // A frame may be as wide as its slider's area, less the margins of the widget holding it
+    // (the shown frame itself is only as wide as its picture).
+    width = Math.min(...shown.map(f => {
+      const holder = getComputedStyle(f.parentElement.parentElement);
+      return f.closest('.widget-subarea, .cell_output').getBoundingClientRect().width -
+        parseFloat(holder.marginLeft) - parseFloat(holder.marginRight);
+    }));
+    for (const model of Object.values(JSON.parse(state.textContent).state)) {
+      const html = model.state && model.state.value;
+      if (model.model_name !== 'HTMLModel' || !String(html).includes('cnn-frame')) continue;
+      const box = offscreen(html, width);
+      const picture = box.querySelector('svg, img');
+      const where = 'frame "' + (picture.getAttribute('aria-label') ||
+                                 picture.getAttribute('alt')) + '"';
+      if (picture.tagName === 'IMG') bitmap(picture, where); else textsOf(picture, where);
+      box.remove();
+    }
+  }
+  return {texts: found, frame_width: width};
+}"""
+
+
+@pytest.mark.parametrize("page_path", _chapter_pages() or ["index.html"])
+def test_figure_text_reads_at_book_width(browser, server, page_path):
+    """No text in a figure or slider frame is smaller than the page's small print."""
+    visit = PageVisit(browser, f"{server}/{page_path}")
+    try:
+        small_print = visit.page.evaluate(SMALL_PRINT)
+        measured = visit.page.evaluate(FIGURE_TEXT)
+    finally:
+        visit.close()
+    texts = measured["texts"]
+    # Frames are checked when they are drawn (cnn_helpers.widgets), against the same bar.
+    assert MIN_TEXT_PX >= small_print - 0.01, f"widgets.MIN_TEXT_PX is below {small_print} px"
+    if measured["frame_width"] is not None:
+        assert COLUMN_PX <= measured["frame_width"] + 0.5, (
+            f"frames get {measured['frame_width']} px, less than widgets.COLUMN_PX")
+    unmeasured = [t for t in texts if not t["px"] == t["px"]]  # NaN: not drawn, no size
+    assert unmeasured == [], f"{page_path}: figure text the browser could not size {unmeasured}"
+    smallest = min(texts, key=lambda t: t["px"], default=None)
+    print(f"\nfigure text {page_path}: small print {small_print:.2f} px, {len(texts)} texts, "
+          f"smallest {smallest['px']:.2f} px ({smallest['text']!r}, {smallest['where']})"
+          if smallest else f"\nfigure text {page_path}: no figure text")
+    small = sorted((round(t["px"], 2), t["text"], t["where"]) for t in texts
+                   if t["px"] < small_print - 0.01)
+    assert small == [], (f"{page_path}: {len(small)} figure texts below the page's small print "
+                         f"({small_print:.2f} px): {small[:20]}")

@@ -18,11 +18,14 @@ from PIL import Image  # noqa: E402
 
 from cnn_helpers import plotting  # noqa: E402
 from cnn_helpers.widgets import (  # noqa: E402
+    COLUMN_PX,
     DEFAULT_DPI,
     MAX_FRAME_BYTES,
+    MIN_TEXT_PX,
     frame_slider,
     frame_slider_2d,
     render_frame,
+    smallest_text_pt,
 )
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -175,3 +178,58 @@ def test_static_figures_are_svg_with_text_and_stable():
     assert first == second, "the same figure must give the same bytes"
     assert re.search(r"<text[^>]*>a title</text>", first)
     assert "image-rendering:pixelated" in first
+
+
+def test_the_book_style_draws_text_at_least_as_large_as_the_small_print():
+    # Tick labels, titles, legends and the numbers in grids, at the shown size of a figure
+    # inch (DEFAULT_DPI CSS px), reach the page's small print.
+    fig, axes = plotting.subplots(1, 2)
+    axes[0].plot([0, 1], label="a line")
+    axes[0].legend()
+    axes[0].set_xlabel("x")
+    plotting.show_matrix(np.arange(6).reshape(2, 3), ax=axes[1], title="a grid")
+    fig.canvas.draw()
+    smallest = smallest_text_pt(fig)
+    plt.close(fig)
+    assert smallest * DEFAULT_DPI / 72 >= MIN_TEXT_PX
+
+
+def test_a_frame_with_text_below_the_small_print_is_refused():
+    def draw(value):
+        fig = _draw(value)
+        fig.axes[0].set_xlabel("time", fontsize=8)
+        return fig
+
+    with pytest.raises(ValueError, match=r"'small' shows text at 10\.7 px.*min_text_px"):
+        frame_slider(draw, [1], alt="small")
+    assert frame_slider(_draw, [1]).stats.count == 1
+
+
+def test_a_frame_wider_than_the_column_must_carry_larger_text():
+    # Shown at COLUMN_PX, a frame 1.6 times as wide shows its 11 pt text at 9.2 px.
+    def wide(_):
+        fig, ax = plotting.subplots(width=1.6 * COLUMN_PX / DEFAULT_DPI, height=2)
+        ax.plot([0, 1])
+        return fig
+
+    with pytest.raises(ValueError, match="min_text_px"):
+        frame_slider(wide, [0], alt="wide")
+    box = frame_slider(wide, [0], alt="wide", min_text_px=8)
+    assert box.stats.count == 1
+
+
+def test_a_bitmap_frame_says_how_large_its_text_is():
+    # The browser cannot size text in a PNG, so the frame carries it: its smallest font,
+    # at the frame's own width, in CSS px.
+    points = np.random.default_rng(0).random((2, 1500))
+
+    def draw(_):
+        fig, ax = plotting.subplots(height=2, width=3)
+        ax.scatter(*points, s=2)
+        ax.tick_params(labelsize=12)
+        ax.set_title("dots", fontsize=13)
+        return fig
+
+    frame = frame_slider(draw, [0], alt="dots").children[1].children[0].value
+    assert "<img" in frame
+    assert re.search(r'data-text-px="([\d.]+)"', frame)[1] == f"{12 * DEFAULT_DPI / 72:.2f}"

@@ -73,13 +73,13 @@ def plot_imagenet_errors():
     bars = ax.bar(years, errors, color=colours, width=0.7)
     for bar, err in zip(bars, errors, strict=True):
         ax.text(bar.get_x() + bar.get_width() / 2, err + 0.5, f"{err:g}", ha="center",
-                va="bottom", fontsize=8)
+                va="bottom", fontsize=11)
     ax.axhline(HUMAN_TOP5, color="#c03030", ls="--", lw=1)
-    ax.text(years[-1] + 0.45, HUMAN_TOP5 + 0.6, f"one human: {HUMAN_TOP5:g}", color="#c03030",
-            fontsize=8, ha="right")
+    ax.text(years[-1] + 0.45, HUMAN_TOP5 + 4.5, f"one human: {HUMAN_TOP5:g}", color="#c03030",
+            fontsize=11, ha="right")
     # the entry's name under its year, hyphenated names on two lines
     labels = [f"{row[0]}\n" + row[2].replace("-", "-\n") for row in ILSVRC_TOP5]
-    ax.set_xticks(years, labels, fontsize=7.5)
+    ax.set_xticks(years, labels, fontsize=11)
     ax.set_ylabel("top-5 error (%)")
     ax.set_ylim(0, 32)
     ax.set_title("ImageNet classification (ILSVRC), winning entry per year; blue = a CNN")
@@ -158,8 +158,8 @@ def draw_receptive_field(depth, size=96):
         cols = np.flatnonzero(infl.any(axis=0))
         plotting.highlight(ax, rows[0], cols[0], seen, cols[-1] - cols[0] + 1)
         clipped = " (whole image)" if rf > size else ""
-        ax.set_title(f"{label}, depth {depth}\nreceptive field {rf}x{rf}{clipped}", fontsize=9)
-        ax.set_xlabel(f"input {size}x{size}; {seen} pixels wide on this image", fontsize=8)
+        ax.set_title(f"{label}, depth {depth}\nreceptive field {rf}x{rf}{clipped}", fontsize=11)
+        ax.set_xlabel(f"input {size}x{size}; {seen} pixels wide on this image", fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -195,7 +195,7 @@ def plot_params_and_macs(table):
     top.set_ylabel("parameters (M)")
     bottom.bar(x, [r.macs / 1e6 for r in rows], color=colours)
     bottom.set_ylabel("MACs (M)")
-    bottom.set_xticks(x, labels, rotation=60, fontsize=8)
+    bottom.set_xticks(x, labels, rotation=60, fontsize=11)
     top.set_title(f"{table.title}: blue = convolution, orange = dense")
     fig.tight_layout()
     return fig
@@ -254,11 +254,11 @@ def plot_accuracies(results):
                       yerr=sds if any(sds) else None, capsize=3)
         for bar, m in zip(bars, means, strict=True):
             ax.text(bar.get_x() + bar.get_width() / 2, m + 0.03, f"{m:.2f}", ha="center",
-                    fontsize=8)
+                    fontsize=11)
     ax.set_xticks(x, names)
     ax.set_ylim(0, 1.15)
     ax.set_ylabel("accuracy")
-    ax.legend(loc="upper right", fontsize=8, ncols=2)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), fontsize=11, ncols=2, frameon=False)
     fig.tight_layout()
     return fig
 
@@ -271,7 +271,7 @@ def show_filters(weight, title=None):
     """The kernels of a first layer, ``(C_out, 1, k, k)``, in one row of signed maps."""
     fig = plotting.show_feature_maps(weight[:, 0], ncols=weight.shape[0], height_per_row=0.9)
     if title:
-        fig.suptitle(title, fontsize=9)
+        fig.suptitle(title, fontsize=11)
     return fig
 
 
@@ -321,12 +321,12 @@ def draw_feature_maps(model, image, stage, label=None):
                                            gridspec_kw=dict(width_ratios=[1, 2.6]))
     left.imshow(image[0], cmap="gray")
     left.set_axis_off()
-    left.set_title("input" if label is None else f"input: a {label}", fontsize=9)
+    left.set_title("input" if label is None else f"input: a {label}", fontsize=11)
     cmap = plt.get_cmap("gray").with_extremes(bad="white")
     tiled = mosaic(maps, cols=8, gap=max(1, maps.shape[1] // 4))
     right.imshow(tiled, cmap=cmap, vmin=0, vmax=float(maps.max()) or 1.0)
     right.set_axis_off()
-    right.set_title(f"{name}: {maps.shape[0]} maps of {maps.shape[1]}x{maps.shape[2]}", fontsize=9)
+    right.set_title(f"{name}: {maps.shape[0]} maps of {maps.shape[1]}x{maps.shape[2]}", fontsize=11)
     return fig
 
 
@@ -355,9 +355,10 @@ def plot_layer_moments(moments):
     fig, ax = plotting.subplots(height=2.8)
     for label, m in moments.items():
         ax.semilogy(np.arange(len(m)), m, "o-", ms=3, label=label)
+    plotting.full_size_log_labels(ax.yaxis)
     ax.set_xlabel("layer (0 = the input)")
     ax.set_ylabel("mean square of the activations")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -369,7 +370,7 @@ def plot_degradation(losses, norms):
     ``norms`` to an array ``(seeds, layers)`` of gradient norms; both panels
     draw the mean over the seeds, the loss with a band of one standard deviation.
     """
-    fig, (left, right) = plotting.subplots(1, 2, height=3.0)
+    fig, (left, right) = plotting.subplots(1, 2, height=3.2)
     colours = {}
     for label, runs in losses.items():
         runs = np.asarray(runs)
@@ -381,12 +382,15 @@ def plot_degradation(losses, norms):
     left.set_xlabel("epoch")
     left.set_ylabel("training loss")
     left.axhline(np.log(10), color="grey", lw=0.8, ls=":")
-    left.text(1, np.log(10) + 0.05, "chance, ln 10", fontsize=7, color="grey")
-    left.legend(fontsize=7)
+    left.text(1, np.log(10) + 0.05, "chance, ln 10", fontsize=11, color="grey")
+    # Below both panels: a figure legend, which tight_layout leaves where it is put.
+    fig.legend(*left.get_legend_handles_labels(), fontsize=11, loc="upper center",
+               bbox_to_anchor=(0.5, 0.0), ncols=2, frameon=False)
     for label, g in norms.items():
         g = np.asarray(g).mean(axis=0)
         right.semilogy(np.arange(1, len(g) + 1), g, "o-", ms=3, label=label,
                        color=colours.get(label))
+    plotting.full_size_log_labels(right.yaxis)
     right.set_xlabel("dense layer (1 = next to the input)")
     right.set_ylabel("gradient norm at initialisation")
     fig.tight_layout()

@@ -65,7 +65,8 @@ class KernelFit(NamedTuple):
 
 def draw_kernel_step(fit, step, target):
     """One frame of the kernel-learning slider: the kernel at ``step``, the target, the loss."""
-    fig, axes = subplots(1, 3, height=2.3, width=6.5, gridspec_kw={"width_ratios": [1, 1, 1.6]})
+    fig, axes = subplots(1, 3, height=2.5, width=7.0,
+                         gridspec_kw={"width_ratios": [1, 1, 1.6], "wspace": 0.45})
     bound = np.abs(target).max()
     show_matrix(fit.kernels[step], ax=axes[0], fmt="{:.2f}", title=f"kernel after {step} steps")
     axes[0].images[0].set_clim(-bound, bound)
@@ -101,7 +102,7 @@ def draw_gradient_routing(x, w, position):
         show_matrix(array, ax=ax, title=title, signed=True, annotate=False)
         for (r, c), value in np.ndenumerate(array):
             if value:
-                ax.text(c, r, f"{value:.0f}", ha="center", va="center", fontsize=9,
+                ax.text(c, r, f"{value:.0f}", ha="center", va="center", fontsize=11,
                         color="white" if abs(value) > 0.6 * np.abs(array).max() else "black")
     show_matrix(grad_w, ax=axes[3], title="grad of w", fmt="{:.0f}")
     for ax, (top, left, h, wd) in zip(axes[:3], [(i, j, kh, kw), (i, j, 1, 1), (i, j, kh, kw)],

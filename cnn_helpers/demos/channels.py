@@ -157,7 +157,7 @@ def draw_filter_part(rgb_chw: np.ndarray, k: int, part: str) -> Figure:
     ax_out.imshow(shown, cmap=DIVERGING, vmin=-bound, vmax=bound)
     ax_out.set_title(title)
     ax_out.set_axis_off()
-    fig.suptitle(FILTER_BANK_NAMES[k], fontsize=10, y=1.02)
+    fig.suptitle(FILTER_BANK_NAMES[k], fontsize=11, y=1.02)
     return fig
 
 
@@ -178,20 +178,21 @@ def draw_im2col_step(x: np.ndarray, weight: np.ndarray, column: int) -> Figure:
     row, col = divmod(column, ow)
     fig = subplots(1, 1, height=3.6)[0]
     fig.clf()
-    grid = fig.add_gridspec(c, 3, width_ratios=[1, 2.2, 2.2], hspace=0.3, wspace=0.25)
+    grid = fig.add_gridspec(c, 3, width_ratios=[1, 2, 2.6], hspace=0.3, wspace=0.25, left=0.05,
+                            right=0.88)
     for ch in range(c):
         ax = fig.add_subplot(grid[ch, 0])
         show_matrix(x[0, ch], ax=ax, signed=False)
         ax.set_ylabel(f"channel {ch}")
         highlight(ax, row, col, kh, kw)
         for text in ax.texts:
-            text.set_fontsize(7)
+            text.set_fontsize(11)
         if ch == 0:
-            ax.set_title(f"window {column}", fontsize=9)
+            ax.set_title(f"window {column}", fontsize=11)
     ax_cols = fig.add_subplot(grid[:, 1])
     show_matrix(cols, ax=ax_cols, signed=False, title=f"patches as columns {cols.shape}")
     for text in ax_cols.texts:
-        text.set_fontsize(8)
+        text.set_fontsize(11)
     highlight(ax_cols, 0, column, cols.shape[0], 1)
     ax_prod = fig.add_subplot(grid[:, 2])
     shown = np.full(product.shape, np.nan)

@@ -90,7 +90,7 @@ def draw_cells(ax, values, row, start=0, signed=True, bound=None, fmt="{:g}", ed
         else:
             dark = norm(v) < 0.5
         colour = _GREY if padded else ("white" if dark and not padded else "black")
-        ax.text(start + i, row, fmt.format(v), ha="center", va="center", fontsize=9, color=colour)
+        ax.text(start + i, row, fmt.format(v), ha="center", va="center", fontsize=11, color=colour)
 
 
 def _full_width(ax):
@@ -106,7 +106,7 @@ def _frame(ax, n_cols, rows, labels, left_margin=2.6):
     ax.set_aspect("equal")
     ax.set_axis_off()
     for row, label in zip(rows, labels, strict=True):
-        ax.text(-0.8, row, label, ha="right", va="center", fontsize=9)
+        ax.text(-0.8, row, label, ha="right", va="center", fontsize=11)
 
 
 # --------------------------------------------------------------------------
@@ -147,7 +147,7 @@ def plot_sliding_step(signal, kernel, position, bias=0.0):
     _frame(ax, n, rows, ["signal x", "filter w", "products", "output y"])
     terms = " + ".join(f"({a:g})({b:g})" for a, b in zip(window, kernel, strict=True))
     extra = f" + ({bias:g})" if bias else ""
-    ax.set_title(f"y[{position}] = {terms}{extra} = {output[position]:g}", fontsize=10)
+    ax.set_title(f"y[{position}] = {terms}{extra} = {output[position]:g}", fontsize=11)
     return fig
 
 
@@ -191,22 +191,23 @@ def plot_padding_stride(padding, stride, signal=EXAMPLE_SIGNAL, kernel=EXAMPLE_F
     levels = max(1, -(-k // stride))
     for j in range(n_out):
         left = j * stride
-        y = 0.75 + 0.28 * (j % levels)
+        y = 0.75 + 0.8 * (j % levels)
         ax.plot([left - 0.35, left + k - 0.65], [y, y], color=f"C{j % 10}", lw=3,
                 solid_capstyle="butt")
-        ax.text(left - 0.5, y, str(j), ha="right", va="center", fontsize=7, color=f"C{j % 10}")
+        ax.text(left - 0.35, y + 0.12, str(j), ha="left", va="bottom", fontsize=11,
+                color=f"C{j % 10}")
     # The outputs, centred under the padded signal.
     start = (width - n_out) / 2
     draw_cells(ax, output, -1.6, start=start, bound=2.0)
     _full_width(ax)
     ax.set_xlim(-2.8, max(width, 16) - 0.3)
-    ax.set_ylim(-2.3, 0.75 + 0.28 * levels + 0.3)
+    ax.set_ylim(-2.3, 0.75 + 0.8 * levels + 0.3)
     ax.set_aspect("equal")
     ax.set_axis_off()
-    ax.text(-0.8, 0, "input", ha="right", va="center", fontsize=9)
-    ax.text(min(start, 0) - 0.8, -1.6, "output", ha="right", va="center", fontsize=9)
+    ax.text(-0.8, 0, "input", ha="right", va="center", fontsize=11)
+    ax.text(min(start, 0) - 0.8, -1.6, "output", ha="right", va="center", fontsize=11)
     ax.set_title(f"L={n}, K={k}, padding P={padding}, stride S={stride}: "
-                 f"⌊({n} + 2·{padding} − {k}) / {stride}⌋ + 1 = {n_out} outputs", fontsize=10)
+                 f"⌊({n} + 2·{padding} − {k}) / {stride}⌋ + 1 = {n_out} outputs", fontsize=11)
     return fig
 
 
@@ -230,7 +231,7 @@ def plot_dilation(dilation, n=15, kernel_size=3, position=0):
     draw_cells(ax, values, 0, signed=False, bound=1.6, fmt="")
     for u, tap in enumerate(taps):
         ax.add_patch(Rectangle((tap - 0.5, -0.5), 1, 1, fill=False, edgecolor=_ACCENT, lw=2.5))
-        ax.text(tap, 0, f"w{u}", ha="center", va="center", fontsize=9, color="black")
+        ax.text(tap, 0, f"w{u}", ha="center", va="center", fontsize=11, color="black")
     levels = min(n_out, 4)
     for j in range(n_out):
         y = 0.75 + 0.28 * (j % levels)
@@ -241,10 +242,10 @@ def plot_dilation(dilation, n=15, kernel_size=3, position=0):
     ax.set_ylim(-0.7, 0.75 + 0.28 * levels + 0.3)
     ax.set_aspect("equal")
     ax.set_axis_off()
-    ax.text(-0.8, 0, "input", ha="right", va="center", fontsize=9)
+    ax.text(-0.8, 0, "input", ha="right", va="center", fontsize=11)
     ax.set_title(f"K={kernel_size}, dilation D={dilation}: taps {dilation} apart, each window "
-                 f"spans {dilation}·({kernel_size} − 1) + 1 = {span} inputs; "
-                 f"{n_out} outputs from {n}", fontsize=9)
+                 f"spans {dilation}·({kernel_size} − 1) + 1 = {span} inputs;\n"
+                 f"{n_out} outputs from {n}", fontsize=11)
     return fig
 
 
@@ -295,7 +296,7 @@ def _cell_text(ax, x, y, v, signed=False, bound=1.0):
     cmap = plotting.plt.get_cmap(plotting.DIVERGING if signed else "gray")
     ax.add_patch(Rectangle((x - 0.5, y - 0.5), 1, 1, facecolor=cmap(norm(v)), edgecolor="0.75"))
     dark = abs(norm(v) - 0.5) > 0.3 if signed else norm(v) < 0.5
-    ax.text(x, y, f"{v:g}", ha="center", va="center", fontsize=9, color="white" if dark else "black")
+    ax.text(x, y, f"{v:g}", ha="center", va="center", fontsize=11, color="white" if dark else "black")
 
 
 # --------------------------------------------------------------------------
@@ -332,9 +333,10 @@ def plot_frequency_responses(filters, n_fft=2048):
     for (label, w), colour in zip(filters.items(), ["C0", "C3", "C2", "C4"], strict=False):
         gain = np.abs(np.fft.rfft(np.asarray(w, dtype=float), n_fft))
         ax.semilogy(freqs, np.maximum(gain, 1e-6), color=colour, lw=1.2, label=label)
+    plotting.full_size_log_labels(ax.yaxis)
     ax.set(xlabel="frequency (cycles per sample)", ylabel="gain", xlim=(0, 0.5),
            ylim=(1e-5, 2))
-    ax.legend(fontsize=8, frameon=False, loc="upper right")
+    ax.legend(fontsize=11, frameon=False, loc="upper right")
     return fig
 
 
@@ -345,15 +347,15 @@ def plot_signal_filters(t, x, outputs, window=None):
     lines up with the signal sample for sample.
     """
     n = 1 + len(outputs)
-    fig, axes = plotting.subplots(n, 1, height=1.25 * n + 0.4, sharex=True)
+    fig, axes = plotting.subplots(n, 1, height=1.25 * n + 0.4, width=6.2, sharex=True)
     sl = slice(None) if window is None else window
     axes[0].plot(t[sl], x[sl], color="0.35", lw=0.8)
-    axes[0].set_ylabel("signal", fontsize=9)
+    axes[0].set_ylabel("signal", fontsize=11, rotation=0, ha="right", va="center")
     for ax, (label, y), colour in zip(axes[1:], outputs.items(), ["C0", "C3", "C2", "C4"],
                                       strict=False):
         ax.plot(t[sl], y[sl], color=colour, lw=0.9)
         ax.axhline(0, color="0.8", lw=0.6, zorder=0)
-        ax.set_ylabel(label, fontsize=9)
+        ax.set_ylabel(label, fontsize=11, rotation=0, ha="right", va="center")
     axes[-1].set_xlabel("time (s)")
     fig.align_ylabels(axes)
     return fig
@@ -374,14 +376,14 @@ def plot_smoothing(t, x, width, window=None, ylim=None, max_width=31):
     ax.set_xlabel("time (s)")
     if ylim is not None:
         ax.set_ylim(*ylim)
-    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    ax.legend(loc="upper left", fontsize=11, frameon=False)
     # The filter as one filled step curve (one artist renders faster than a bar per tap).
     edges = np.arange(width + 1) - width / 2
     heights = np.r_[box_filter(width), 0.0]
     ax_k.fill_between(edges, heights, step="post", color="C0", lw=0)
     ax_k.set_xlim(-(max_width + 1) / 2, (max_width + 1) / 2)
     ax_k.set_ylim(0, 1.05)
-    ax_k.set_title(f"the filter: {width} × 1/{width}", fontsize=9)
+    ax_k.set_title(f"the filter: {width} × 1/{width}", fontsize=11)
     ax_k.set_yticks([0, 0.5, 1])
     ax_k.set_xlabel("tap")
     return fig
@@ -418,7 +420,7 @@ def plot_motif_scan(sequence, motif):
     ax.set_yticks(range(4))
     ax.set_yticklabels(list(DNA_BASES))
     for j, b in enumerate(sequence):
-        ax.text(j, DNA_BASES.index(b), b, ha="center", va="center", fontsize=7, color="white")
+        ax.text(j, DNA_BASES.index(b), b, ha="center", va="center", fontsize=11, color="white")
     ax.set_title(f"one-hot DNA (4 channels) and the score of the motif {motif}")
     hits = np.flatnonzero(score == len(motif))
     for h in hits:

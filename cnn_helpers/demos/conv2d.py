@@ -93,7 +93,7 @@ def filter_photo(photo: np.ndarray, kernel: np.ndarray, mode: str = "replicate")
 def draw_photo_patch(photo: np.ndarray, top: int, left: int, size: int = 8,
                      levels: int = 255) -> Figure:
     """The photo with a small square outlined, and that square's pixel values 0..levels."""
-    fig, (ax_photo, ax_patch) = subplots(1, 2, height=3.2, gridspec_kw={"width_ratios": [1, 1.25]})
+    fig, (ax_photo, ax_patch) = subplots(1, 2, height=4.4, gridspec_kw={"width_ratios": [1, 1.25]})
     show_image(photo, ax=ax_photo, title=f"{photo.shape[0]} x {photo.shape[1]} pixels")
     ax_photo.add_patch(Rectangle((left - 0.5, top - 0.5), size, size, fill=False,
                                  edgecolor="#f0a000", linewidth=2))
@@ -101,7 +101,7 @@ def draw_photo_patch(photo: np.ndarray, top: int, left: int, size: int = 8,
     show_matrix(patch, ax=ax_patch, fmt="{:.0f}",
                 title=f"the outlined {size} x {size} patch, 0 = black ... {levels} = white")
     for text in ax_patch.texts:
-        text.set_fontsize(7)
+        text.set_fontsize(11)
     return fig
 
 
@@ -147,7 +147,7 @@ def draw_kernel_on_photo(photo: np.ndarray, name: str) -> Figure:
     fmt = "{:g}" if np.allclose(kernel, np.round(kernel)) else "{:.2f}"
     show_matrix(kernel, ax=ax_k, signed=True, fmt=fmt, title=f"{name} kernel")
     for text in ax_k.texts:
-        text.set_fontsize(8 if kernel.shape[0] > 3 else 10)
+        text.set_fontsize(11)
     if np.isclose(kernel.sum(), 0.0):
         bound = float(np.percentile(np.abs(result), 99))
         ax_out.imshow(result, cmap=DIVERGING, vmin=-bound, vmax=bound)
@@ -216,7 +216,7 @@ def draw_stride_padding(n: int, kernel_size: int, stride: int, padding: int) -> 
     note = f"red: {lost} of the {n} input rows (and columns) never visited" if lost else \
         "every input pixel is visited"
     ax_in.set_title(f"{n}x{n} input, padding {padding} (grey), stride {stride}\n{note}",
-                    fontsize=9)
+                    fontsize=11)
     span = max(n_out, 7)
     edges = np.arange(n_out + 1) - 0.5
     ax_out.pcolormesh(edges, edges, np.ones((n_out, n_out)), cmap="Greens", vmin=0, vmax=2,
@@ -227,7 +227,7 @@ def draw_stride_padding(n: int, kernel_size: int, stride: int, padding: int) -> 
     ax_out.set_axis_off()
     exact = (n + 2 * padding - kernel_size) / stride + 1
     ax_out.set_title(f"output {n_out}x{n_out}\n({n} + 2·{padding} - {kernel_size}) / {stride} + 1"
-                     f" = {exact:.3g}", fontsize=9)
+                     f" = {exact:.3g}", fontsize=11)
     return fig
 
 
@@ -290,8 +290,8 @@ def plot_shift_gaps(shifts, gaps, stride: int) -> Figure:
            label="multiple of the stride: 0")
     ax.set_xticks(shifts)
     ax.set(xlabel="shift of the input (pixels)", ylabel="relative difference")
-    ax.set_title(f"stride {stride}: the output depends on the shift modulo {stride}", fontsize=10)
-    ax.legend(fontsize=8, frameon=False, loc="upper right")
+    ax.set_title(f"stride {stride}: the output depends on the shift modulo {stride}", fontsize=11)
+    ax.legend(fontsize=11, frameon=False, loc="upper right")
     ax.set_ylim(0, max(1.0, float(gaps.max()) * 1.35))
     return fig
 
@@ -323,12 +323,12 @@ def draw_strided_shift(image: np.ndarray, kernel: np.ndarray, shift: int,
     for ax, data, title in ((ax_out, out, f"output,\nstride {stride}"),
                             (ax_exp, expected, f"unshifted output,\nmoved {shift // stride} cells")):
         show_matrix(data, ax=ax, signed=True)
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=11)
         for im in ax.get_images():
             im.set_clim(-bound, bound)
     verdict = "the same: a whole-cell move" if same else "different maps"
     fig.suptitle(f"shift {shift} = {shift // stride}·{stride} + {shift % stride}: {verdict}",
-                 fontsize=10)
+                 fontsize=11)
     return fig
 
 

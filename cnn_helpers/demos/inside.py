@@ -502,19 +502,19 @@ def adversarial_finetune(model, x, y, eps, epochs=3, batch_size=32, lr=1e-3, see
 def _grey(ax, image, title, vmax=1.0):
     ax.imshow(image, cmap="gray", vmin=0, vmax=vmax)
     ax.set_axis_off()
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title, fontsize=11)
 
 
 def _heat(ax, values, title, cmap="magma"):
     ax.imshow(values, cmap=cmap, vmin=0, vmax=float(np.max(values)) or 1.0)
     ax.set_axis_off()
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title, fontsize=11)
 
 
 def _signed(ax, values, bound, title):
     ax.imshow(values, cmap=plotting.DIVERGING, vmin=-bound, vmax=bound)
     ax.set_axis_off()
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title, fontsize=11)
 
 
 def _probabilities(ax, probs, label):
@@ -524,8 +524,8 @@ def _probabilities(ax, probs, label):
     ax.set_xticks(np.arange(len(probs)))
     ax.set_ylim(0, 1.05)
     ax.set_yticks([0, 0.5, 1])
-    ax.tick_params(labelsize=8)
-    ax.set_title(f"prediction: {int(np.argmax(probs))} ({probs.max():.2f})", fontsize=9)
+    ax.tick_params(labelsize=11)
+    ax.set_title(f"prediction: {int(np.argmax(probs))} ({probs.max():.2f})", fontsize=11)
 
 
 def show_filters_and_maps(model, image, label=None):
@@ -535,7 +535,7 @@ def show_filters_and_maps(model, image, label=None):
     fig, axes = plotting.subplots(2, len(weight) + 1, height=1.9)
     _grey(axes[1, 0], image[0], "input" if label is None else f"a {label}")
     axes[0, 0].set_axis_off()
-    axes[0, 0].text(0.5, 0.5, "filters", ha="center", va="center", fontsize=9,
+    axes[0, 0].text(0.5, 0.5, "filters", ha="center", va="center", fontsize=11,
                     transform=axes[0, 0].transAxes)
     bound = float(np.abs(weight).max())
     top = float(maps.max()) or 1.0
@@ -568,7 +568,7 @@ def draw_layer(model, image, stage, label=None):
     right.imshow(tiled, cmap=plt.get_cmap("gray").with_extremes(bad="white"),
                  vmin=0, vmax=float(maps.max()) or 1.0)
     right.set_axis_off()
-    right.set_title(f"{stage}: {count} maps of {h}x{w}", fontsize=9)
+    right.set_title(f"{stage}: {count} maps of {h}x{w}", fontsize=11)
     return fig
 
 
@@ -589,7 +589,7 @@ def draw_explanation(model, image, label, size=2):
     bound = float(np.abs(occ).max()) or 1.0
     _signed(axes[2], occ, bound, f"occlusion ({size}x{size})")
     _probabilities(axes[3], probs, label)
-    fig.tight_layout()
+    fig.tight_layout(w_pad=2.5)  # room for the titles at the book's text size
     return fig
 
 
@@ -609,11 +609,11 @@ def draw_attack(model, image, label, eps, kind="FGSM", seed=0, x_max=1.0):
     probs = softmax(model(attacked), dim=1)[0]
     fig, axes = plotting.subplots(1, 4, height=1.9, gridspec_kw=dict(width_ratios=[1, 1, 1, 1.6]))
     _grey(axes[0], image[0], f"clean: a {label}")
-    _grey(axes[1], attacked[0, 0], f"{kind}, eps = {eps:g}")
+    _grey(axes[1], attacked[0, 0], f"{kind},\neps = {eps:g}")
     # The colour scale is the budget, so a full-strength push is always full red or blue.
     _signed(axes[2], attacked[0, 0] - image[0], eps or 1.0, "perturbation (±eps)")
     _probabilities(axes[3], probs, label)
-    fig.tight_layout()
+    fig.tight_layout(w_pad=2.5)  # room for the titles at the book's text size
     return fig
 
 
@@ -624,14 +624,17 @@ def show_grad_cam_and_maximised(images, labels, cams, maximised):
     maximised : ``(K, 1, H, W)``, the input that maximises the score of class ``k``.
     """
     cols = max(len(images), len(maximised))
-    fig, axes = plotting.subplots(2, cols, height=1.5 * 2)
+    fig, axes = plotting.subplots(2, cols, height=1.9 * 2)
     for ax in axes.ravel():
         ax.set_axis_off()
+    # Every other column when there is room, so that the titles have space to be read.
+    step = max(1, cols // max(1, len(images)))
     for k, (image, label, cam) in enumerate(zip(images, labels, cams, strict=True)):
-        _grey(axes[0, k], image[0], f"a {label}: Grad-CAM")
-        axes[0, k].imshow(cam, cmap="magma", alpha=0.6, vmin=0, vmax=float(cam.max()) or 1.0)
+        _grey(axes[0, step * k], image[0], f"a {label}:\nGrad-CAM")
+        axes[0, step * k].imshow(cam, cmap="magma", alpha=0.6, vmin=0,
+                                 vmax=float(cam.max()) or 1.0)
     for k, picture in enumerate(maximised):
-        _grey(axes[1, k], picture[0], f"max. score {k}")
+        _grey(axes[1, k], picture[0], f"max.\nscore {k}")
     fig.tight_layout()
     return fig
 
@@ -651,6 +654,6 @@ def plot_attack_curve(curve, robust_curve=None, ax=None):
     ax.set_ylabel("test accuracy")
     ax.set_ylim(0, 1.03)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=11, loc="center right")
     fig.tight_layout()
     return fig

@@ -476,7 +476,7 @@ def plot_param_counts(side, sides, units=1000, filters=32, kernel_size=3, image=
     ax.set_yticklabels(["100", "10k", "1M", "100M", "10B", "1T"])
     ax.minorticks_off()
     ax.set_title(f"dense: {dense_params(side * side, units):,}   conv: {conv:,}")
-    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    ax.legend(loc="upper left", fontsize=11, frameon=False)
     return fig
 
 
@@ -536,9 +536,9 @@ def plot_connectivity(output_index, n_inputs=10, kernel_size=3):
         else:
             title = (f"conv: unit {chosen} reads inputs {chosen} to {chosen + kernel_size - 1}\n"
                      f"{conv_params(1, 1, kernel_size, ndim=1)} parameters in the layer")
-        ax.set_title(title, fontsize=9)
-        ax.text(-0.6, 0, "input", va="center", ha="right", fontsize=8)
-        ax.text(-0.6, 1, "output", va="center", ha="right", fontsize=8)
+        ax.set_title(title, fontsize=11)
+        ax.text(-0.6, 0, "input", va="center", ha="right", fontsize=11)
+        ax.text(-0.6, 1, "output", va="center", ha="right", fontsize=11)
     return fig
 
 
@@ -566,7 +566,7 @@ def plot_accuracies(accuracy, ax=None):
         ax.plot(np.full(v.size, i) + np.linspace(-0.15, 0.15, v.size), v, "o", ms=3,
                 color="0.2")
         ax.text(i, means[i] + sds[i] + 0.005, f"{means[i]:.3f}", ha="center", va="bottom",
-                fontsize=9)
+                fontsize=11)
     ax.set_xticks(range(4))
     ax.set_xticklabels(labels)
     low = min(float(v.min()) for v in scores)
@@ -591,7 +591,7 @@ def plot_column_orders(result: ColumnOrderResult, ax=None):
     ax.set_xticks(range(len(VOTER_INTERACTIONS) + 1))
     ax.set_xlabel("interacting pairs within the filter's reach (3 columns)")
     ax.set_ylabel("test accuracy")
-    ax.legend(fontsize=8, frameon=False, loc="lower right")
+    ax.legend(fontsize=11, frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2)
     return fig
 
 
@@ -608,11 +608,11 @@ def show_shuffled_digits(images, perm, labels=None):
     fig, ax = plotting.subplots(height=2.4)
     _show_mosaic(ax, mosaic(np.stack([images, shuffled])))
     h, w = images.shape[-2:]
-    ax.text(-1.2, (h - 1) / 2, "original", rotation=90, ha="right", va="center", fontsize=9)
+    ax.text(-1.2, (h - 1) / 2, "original", rotation=90, ha="right", va="center", fontsize=11)
     ax.text(-1.2, h + 1 + (h - 1) / 2, "shuffled", rotation=90, ha="right", va="center",
-            fontsize=9)
+            fontsize=11)
     if labels is not None:
         for k, label in enumerate(labels):
             ax.text(k * (w + 1) + (w - 1) / 2, -1.2, f"label {label}", ha="center",
-                    va="bottom", fontsize=8)
+                    va="bottom", fontsize=11)
     return fig

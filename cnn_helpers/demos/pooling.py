@@ -65,7 +65,7 @@ def draw_pool_window(x, kernel_size, stride, step, n_steps=16):
                 title=f"input, {kernel_size}x{kernel_size} window, stride {stride}")
     for (i, j), value in np.ndenumerate(x):
         if value:
-            left.text(j, i, f"{value:g}", ha="center", va="center", fontsize=9)
+            left.text(j, i, f"{value:g}", ha="center", va="center", fontsize=11)
     show_matrix(pooled, ax=right, title=f"output {pooled.shape[0]}x{pooled.shape[1]}: "
                 f"max = {pooled[row, col]:g}")
     # Draw the output with cells as large as the input's, centred, so sizes compare at a glance.
@@ -176,8 +176,8 @@ def draw_shift(image, shift, shifts, conv_change, pool_change, pool_size=4, chan
     ax.plot(shifts, pool_change, "s-", ms=3, label="conv + pool")
     ax.axvline(shift, color="0.6", lw=1)
     ax.set(xlabel="shift (pixels)", ylabel="relative change", ylim=(0, None))
-    ax.legend(fontsize=8, loc="lower right")
-    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.22, top=0.88, wspace=0.45)
+    ax.legend(fontsize=11, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.22, top=0.88, wspace=0.7)
     return fig
 
 
@@ -186,7 +186,7 @@ def draw_change_curves(shifts, curves, highlight=()):
 
     ``curves`` maps a label to an array ``(len(shifts), N)`` of per-example changes.
     """
-    fig, ax = subplots(1, 1, height=2.6, width=5.2)
+    fig, ax = subplots(1, 1, height=3.4, width=5.2)
     markers = "os^vDx"
     for k, (label, values) in enumerate(curves.items()):
         mean, sd = values.mean(axis=1), values.std(axis=1)
@@ -194,7 +194,7 @@ def draw_change_curves(shifts, curves, highlight=()):
         ax.plot(shifts, mean, style, marker=markers[k % len(markers)], ms=3.5, label=label)
         ax.fill_between(shifts, mean - sd, mean + sd, alpha=0.15)
     ax.set(xlabel="shift (pixels)", ylabel="relative change", ylim=(0, None))
-    ax.legend(fontsize=7.5, loc="lower right")
+    ax.legend(fontsize=11, loc="lower right")
     fig.subplots_adjust(left=0.12, right=0.98, bottom=0.18, top=0.96)
     return fig
 
@@ -252,7 +252,7 @@ def draw_tuning(angles_deg, responses, filter_angles):
     ax.axhline(0, color="0.6", lw=0.8)
     ax.set(xlabel="bar orientation (degrees)", ylabel="response / largest response",
            xticks=np.arange(0, 181, 30))
-    ax.legend(fontsize=7.5, loc="center right")
+    ax.legend(fontsize=11, loc="center right")
     fig.subplots_adjust(left=0.13, right=0.98, bottom=0.18, top=0.96)
     return fig
 
@@ -261,7 +261,7 @@ def draw_maxpool_gradient(x, grad_out, kernel_size=2):
     """Where a max pooling sends its gradient: input, upstream gradient, input gradient."""
     grad_x = max_pool2d_backward(grad_out, x, kernel_size)
     avg_grad_x = avg_pool2d_backward(grad_out, x, kernel_size)
-    fig, axes = subplots(1, 4, height=2.2, gridspec_kw={"width_ratios": [2, 1, 2, 2]})
+    fig, axes = subplots(1, 4, height=2.6, gridspec_kw={"width_ratios": [2, 1, 2, 2.6]})
     show_matrix(x, ax=axes[0], title="input x", fmt="{:.0f}")
     show_matrix(grad_out, ax=axes[1], title="grad of output")
     show_matrix(grad_x, ax=axes[2], title="max pool: grad of x", signed=True)

@@ -617,7 +617,7 @@ def plot_results(results, strategies=STRATEGIES, ax=None, title=None):
     ax.set_xlabel("labelled images per class (log scale)")
     ax.set_ylabel("digits test accuracy")
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="lower right", fontsize=11)
     if title:
         ax.set_title(title)
     fig.tight_layout()
@@ -648,7 +648,7 @@ def plot_differences(results, strategies, baseline="scratch", ax=None, title=Non
     ax.set_xlabel("labelled images per class")
     ax.set_ylabel(f"minus {STRATEGY_LABELS.get(baseline, baseline)} (points)")
     ax.grid(alpha=0.3, axis="y")
-    ax.legend(fontsize=8, loc="upper right")
+    ax.legend(fontsize=11, loc="upper right")
     if title:
         ax.set_title(title)
     fig.tight_layout()
@@ -719,7 +719,7 @@ def draw_augmented(image, kind, strength, n=6, seed=0):
     ax.imshow(picture, cmap=cmap, vmin=0, vmax=1)
     ax.set_axis_off()
     ax.set_title(f"original  |  {n} random copies: " + _AUGMENT_TITLES[kind].format(strength),
-                 fontsize=10)
+                 fontsize=11)
     fig.tight_layout()
     return fig
 
