@@ -108,30 +108,6 @@ def test_shifted_accuracy_of_a_model_that_only_reads_one_pixel():
     assert acc == pytest.approx(0.5)  # right and down lose the pixel, left and up keep it
 
 
-def test_stage_outputs_and_feature_map_frames():
-    model = _lenet_style(seed=1)
-    image = np.random.default_rng(0).random((1, 8, 8)).astype(np.float32)
-    stages = demo.stage_outputs(model, image)
-    assert [name for name, _ in stages] == list(demo.STAGES)
-    assert [m.shape for _, m in stages] == [(16, 8, 8), (16, 4, 4), (32, 4, 4), (32, 2, 2)]
-    full = model(image[None])
-    assert full.shape == (1, 10)
-    # the last stage's maps are what the dense head reads
-    np.testing.assert_allclose(model[6:](stages[-1][1][None]), full, rtol=1e-5)
-    fig = demo.draw_feature_maps(model, image, 3, label=5)
-    assert any("pool 2" in ax.get_title() for ax in fig.axes)
-
-
-def test_mosaic_layout():
-    maps = np.arange(3 * 2 * 2, dtype=float).reshape(3, 2, 2)
-    tiled = demo.mosaic(maps, cols=2, gap=1)
-    assert tiled.shape == (5, 5)
-    np.testing.assert_array_equal(tiled[:2, :2], maps[0])
-    np.testing.assert_array_equal(tiled[:2, 3:], maps[1])
-    np.testing.assert_array_equal(tiled[3:, :2], maps[2])
-    assert np.isnan(tiled[2]).all() and np.isnan(tiled[3:, 3:]).all()
-
-
 def test_layer_gradient_norms_agree_with_a_direct_backward_pass():
     rng = np.random.default_rng(2)
     model = nn.Sequential(nn.Flatten(), nn.Linear(64, 16, rng=rng), nn.ReLU(),
@@ -156,7 +132,5 @@ def test_plots_return_figures():
     assert len(fig.axes[0].lines) == 1
     fig = demo.plot_degradation({"a": np.ones((3, 4))}, {"a": np.ones((3, 5))})
     assert len(fig.axes) == 2 and len(fig.axes[1].lines[0].get_xdata()) == 5
-    fig = demo.show_filters(np.ones((4, 1, 3, 3)), "f")
-    assert len(fig.axes) == 4
 
 

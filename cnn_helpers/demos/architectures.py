@@ -31,10 +31,6 @@ __all__ = [
     "ONE_PIXEL_SHIFTS",
     "shifted_accuracy",
     "plot_accuracies",
-    "show_filters",
-    "stage_outputs",
-    "draw_feature_maps",
-    "mosaic",
     "layer_gradient_norms",
     "plot_layer_moments",
     "plot_degradation",
@@ -260,73 +256,6 @@ def plot_accuracies(results):
     ax.set_ylabel("accuracy")
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), fontsize=11, ncols=2, frameon=False)
     fig.tight_layout()
-    return fig
-
-
-# --------------------------------------------------------------------------
-# Looking inside the trained CNN
-# --------------------------------------------------------------------------
-
-def show_filters(weight, title=None):
-    """The kernels of a first layer, ``(C_out, 1, k, k)``, in one row of signed maps."""
-    fig = plotting.show_feature_maps(weight[:, 0], ncols=weight.shape[0], height_per_row=0.9)
-    if title:
-        fig.suptitle(title, fontsize=11)
-    return fig
-
-
-STAGES = ("conv 1 + ReLU", "pool 1", "conv 2 + ReLU", "pool 2")
-
-
-def stage_outputs(model, image):
-    """Outputs of the four stages of the LeNet-style CNN for one image ``(1, H, W)``.
-
-    Returns a list of ``(stage name, maps (C, H, W))``.
-    """
-    h = image[None].astype(np.float32)
-    out = []
-    ends = {1: STAGES[0], 2: STAGES[1], 4: STAGES[2], 5: STAGES[3]}
-    model.eval()
-    for i, layer in enumerate(model):
-        h = layer(h)
-        if i in ends:
-            out.append((ends[i], h[0]))
-        if i == 5:
-            break
-    return out
-
-
-def mosaic(maps, cols=8, gap=1):
-    """Tile maps ``(C, h, w)`` into one array, ``gap`` NaN pixels between tiles, ``cols`` per row."""
-    count, h, w = maps.shape
-    rows = -(-count // cols)
-    out = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap), np.nan)
-    for k in range(count):
-        r, c = divmod(k, cols)
-        out[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = maps[k]
-    return out
-
-
-def draw_feature_maps(model, image, stage, label=None):
-    """The input digit (left) and every map of one stage (right, 8 per row), one grey scale.
-
-    The maps follow a ReLU (and max pooling), so they are never negative: black
-    is 0. Each map is shown at its own resolution, so the grid shrinks as the
-    maps do; the figure keeps its size, so a slider's frames line up.
-    """
-    import matplotlib.pyplot as plt
-
-    name, maps = stage_outputs(model, image)[stage]
-    fig, (left, right) = plotting.subplots(1, 2, height=2.6,
-                                           gridspec_kw=dict(width_ratios=[1, 2.6]))
-    left.imshow(image[0], cmap="gray")
-    left.set_axis_off()
-    left.set_title("input" if label is None else f"input: a {label}", fontsize=11)
-    cmap = plt.get_cmap("gray").with_extremes(bad="white")
-    tiled = mosaic(maps, cols=8, gap=max(1, maps.shape[1] // 4))
-    right.imshow(tiled, cmap=cmap, vmin=0, vmax=float(maps.max()) or 1.0)
-    right.set_axis_off()
-    right.set_title(f"{name}: {maps.shape[0]} maps of {maps.shape[1]}x{maps.shape[2]}", fontsize=11)
     return fig
 
 
