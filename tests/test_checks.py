@@ -453,6 +453,14 @@ def _label_preserving():
     return [True, True, True, False, False, False]
 
 
+def _bottleneck_cost(c_in, c_mid, c_out, h, w, stride=1, groups=1):
+    side_h, side_w = (h - 1) // stride + 1, (w - 1) // stride + 1
+    weights = [c_in * c_mid, c_mid * c_mid // groups * 9, c_mid * c_out]
+    positions = [h * w, side_h * side_w, side_h * side_w]
+    parameters = sum(weights) + 2 * c_mid + c_out
+    return parameters, sum(n * p for n, p in zip(weights, positions, strict=True))
+
+
 STRIPES = np.tile([1, 1, 0, 0, 0, 0, 1, 1], (8, 1)).astype(float)
 
 # (id, checker, right answer, extra arguments)
@@ -478,13 +486,16 @@ EXERCISES = [
     ("n_params", checks.check_n_params, lambda: 128 * 64 * 9 + 128, ()),
     ("layer_output_shape", checks.check_layer_output_shape, lambda: (128, 28, 28), ()),
     ("im2col_conv2d", checks.check_im2col_conv2d, reference_conv, ()),
+    ("bottleneck_cost", checks.check_bottleneck_cost, _bottleneck_cost, ()),
+    ("bottleneck_saving", checks.check_bottleneck_saving,
+     lambda: (256 * 256 * 9) / (256 * 64 * 2 + 64 * 64 * 9), ()),
     ("max_by_hand", checks.check_max_by_hand, lambda: [[6, 5], [3, 9]], ()),
     ("avg_by_hand", checks.check_avg_by_hand, lambda: [[3.5, 2.0], [1.5, 7.0]], ()),
     ("my_max_pool2d", checks.check_my_max_pool2d, ch.max_pool2d, ()),
-    ("pooled_shape", checks.check_pooled_shape, lambda: (8, 16, 16, 16), ()),
-    ("gap_shape", checks.check_gap_shape, lambda: (8, 64, 1, 1), ()),
-    ("pool_params", checks.check_pool_params, lambda: 0, ()),
-    ("strided_conv_params", checks.check_strided_conv_params, lambda: 64 * 64 * 9 + 64, ()),
+    ("non_commuting", checks.check_non_commuting,
+     lambda: (np.abs, np.array([[-3.0, 1.0], [0.0, 2.0]])), ()),
+    ("aliasing_map", checks.check_aliasing_map,
+     lambda: np.tile([0.0, 1.0, 0.0, 0.0], (8, 2)), ()),
     ("grad_w_by_hand", checks.check_grad_w_by_hand, lambda: [7, 10], ()),
     ("grad_x_by_hand", checks.check_grad_x_by_hand, lambda: [1, -1, 2, -2], ()),
     ("weight_grad", checks.check_weight_grad, lambda x, g: ch.conv1d(x, g), ()),
@@ -547,9 +558,14 @@ EXERCISE_MISTAKES = [
     ("max-for-avg", lambda: checks.check_avg_by_hand(lambda: [[6, 5], [3, 9]]), "maximum", "3.5"),
     ("pool-zero-pad", lambda: checks.check_my_max_pool2d(
         lambda x, k, s=None, p=0: reference_pool(x, k, s, p, pad_value=0.0)), "padded with zeros", ""),
-    ("gap-flattened", lambda: checks.check_gap_shape(lambda: (8, 64)), "removed the spatial axes",
-     "(8, 64, 1, 1)"),
-    ("pool-params-window", lambda: checks.check_pool_params(lambda: 4), "cells of the window", "0."),
+    ("bottleneck-flops", lambda: checks.check_bottleneck_cost(
+        lambda *a: (_bottleneck_cost(*a)[0], 2 * _bottleneck_cost(*a)[1])), "FLOPs", ""),
+    ("saving-reversed", lambda: checks.check_bottleneck_saving(
+        lambda: (256 * 64 * 2 + 64 * 64 * 9) / (256 * 256 * 9)), "fraction", "8."),
+    ("commute-relu", lambda: checks.check_non_commuting(
+        lambda: (ch.relu, np.array([[-3.0, 1.0], [0.0, 2.0]]))), "opposite order", ""),
+    ("alias-left-column", lambda: checks.check_aliasing_map(
+        lambda: np.tile([0.0, 0.0, 1.0, 0.0], (8, 2))), "to the left", "1::4"),
     ("grad-w-reversed", lambda: checks.check_grad_w_by_hand(lambda: [10, 7]), "reversed", "[7"),
     ("grad-x-no-flip", lambda: checks.check_grad_x_by_hand(lambda: [-1, 1, -2, 2]),
      "wrong way round", "[1, -1"),
