@@ -453,6 +453,13 @@ def _label_preserving():
     return [True, True, True, False, False, False]
 
 
+def _unfold_channels_last(x, k):
+    """The patch matrix with each window flattened (row, column, channel): a usual mistake."""
+    _, h, w = x.shape
+    return np.stack([x[:, i:i + k, j:j + k].transpose(1, 2, 0).ravel()
+                     for i in range(h - k + 1) for j in range(w - k + 1)], axis=1)
+
+
 def _bottleneck_cost(c_in, c_mid, c_out, h, w, stride=1, groups=1):
     side_h, side_w = (h - 1) // stride + 1, (w - 1) // stride + 1
     weights = [c_in * c_mid, c_mid * c_mid // groups * 9, c_mid * c_out]
@@ -482,10 +489,10 @@ EXERCISES = [
      lambda: np.array([[1.0], [-1.0]]), (STRIPES,)),
     ("photo_output_shape", checks.check_photo_output_shape, lambda: (200, 170), ()),
     ("my_conv2d", checks.check_my_conv2d, ch.conv2d, ()),
-    ("to_channels_first", checks.check_to_channels_first, lambda b: b.transpose(0, 3, 1, 2), ()),
+    ("keras_to_torch", checks.check_keras_to_torch, lambda w: w.transpose(3, 2, 0, 1), ()),
     ("n_params", checks.check_n_params, lambda: 128 * 64 * 9 + 128, ()),
     ("layer_output_shape", checks.check_layer_output_shape, lambda: (128, 28, 28), ()),
-    ("im2col_conv2d", checks.check_im2col_conv2d, reference_conv, ()),
+    ("my_unfold", checks.check_my_unfold, ch.unfold, ()),
     ("bottleneck_cost", checks.check_bottleneck_cost, _bottleneck_cost, ()),
     ("bottleneck_saving", checks.check_bottleneck_saving,
      lambda: (256 * 256 * 9) / (256 * 64 * 2 + 64 * 64 * 9), ()),
@@ -558,6 +565,9 @@ EXERCISE_MISTAKES = [
     ("max-for-avg", lambda: checks.check_avg_by_hand(lambda: [[6, 5], [3, 9]]), "maximum", "3.5"),
     ("pool-zero-pad", lambda: checks.check_my_max_pool2d(
         lambda x, k, s=None, p=0: reference_pool(x, k, s, p, pad_value=0.0)), "padded with zeros", ""),
+    ("keras-reversed", lambda: checks.check_keras_to_torch(lambda w: w.T), "transposed", ""),
+    ("unfold-channels-last", lambda: checks.check_my_unfold(_unfold_channels_last),
+     "channel-last", ""),
     ("bottleneck-flops", lambda: checks.check_bottleneck_cost(
         lambda *a: (_bottleneck_cost(*a)[0], 2 * _bottleneck_cost(*a)[1])), "FLOPs", ""),
     ("saving-reversed", lambda: checks.check_bottleneck_saving(

@@ -208,3 +208,53 @@ def test_aliasing_map_check():
     assert "8 x 8" in _aliasing(np.zeros((4, 4))).message
     for result in (_aliasing(left), _aliasing(dot)):
         assert "1::4" not in result.message and "column 1" not in result.message
+
+
+# --- chapter 4: Keras weights, the patch matrix ---------------------------------------------
+
+def test_keras_weights_converted_compute_what_keras_computes():
+    """ch.conv2d with the converted weights equals a channels-last convolution written
+    from Keras's definition, y[i, j, o] = sum_{u, v, c} x[i + u, j + v, c] w[u, v, c, o]."""
+    rng = np.random.default_rng(0)
+    x_last = rng.normal(size=(6, 7, 3))  # (H, W, C_in)
+    w_keras = rng.normal(size=(3, 2, 3, 4))  # (K_H, K_W, C_in, C_out)
+    kh, kw = w_keras.shape[:2]
+    y_last = np.zeros((6 - kh + 1, 7 - kw + 1, 4))
+    for i in range(y_last.shape[0]):
+        for j in range(y_last.shape[1]):
+            y_last[i, j] = np.einsum("uvc,uvco->o", x_last[i:i + kh, j:j + kw], w_keras)
+    converted = w_keras.transpose(3, 2, 0, 1)  # the reference of check_keras_to_torch
+    y_first = ch.conv2d(x_last.transpose(2, 0, 1), converted)
+    np.testing.assert_allclose(y_first, y_last.transpose(2, 0, 1), atol=1e-12)
+    checks.set_grading(False)
+    try:
+        assert checks.check_keras_to_torch(lambda w: np.transpose(w, (3, 2, 0, 1)), quiet=True)
+        for wrong, says in [(lambda w: w.T, "transposed"),
+                            (lambda w: w.reshape(w.shape[3], w.shape[2], *w.shape[:2]), "reshaped"),
+                            (lambda w: w.transpose(2, 3, 0, 1), "channels are swapped")]:
+            result = checks.check_keras_to_torch(wrong, quiet=True)
+            assert not result.passed and says in result.message, result.message
+    finally:
+        checks.set_grading(None)
+
+
+def test_patch_matrix_reference_is_unfold_and_the_mistakes_are_named():
+    from cnn_helpers.checks.exercises import channels as channel_checks
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(3, 5, 6))
+    for k in (1, 2, 3):
+        np.testing.assert_array_equal(channel_checks.windows_row_by_row(x, k), ch.unfold(x, k))
+    checks.set_grading(False)
+    try:
+        for how, says in [({"channels_last": True}, "channel-last"),
+                          ({"kernel_transposed": True}, "rows and columns of each window"),
+                          ({"column_major": True}, "column by column")]:
+            result = checks.check_my_unfold(
+                lambda x, k, how=how: channel_checks.windows_row_by_row(x, k, **how), quiet=True)
+            assert not result.passed and says in result.message, result.message
+        short = checks.check_my_unfold(
+            lambda x, k: channel_checks.windows_row_by_row(x[:, :-1, :-1], k), quiet=True)
+        assert "one window too few" in short.message
+    finally:
+        checks.set_grading(None)

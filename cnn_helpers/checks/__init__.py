@@ -63,10 +63,10 @@ from .exercises.backprop import (
 from .exercises.channels import (
     check_bottleneck_cost,
     check_bottleneck_saving,
-    check_im2col_conv2d,
+    check_keras_to_torch,
     check_layer_output_shape,
+    check_my_unfold,
     check_n_params,
-    check_to_channels_first,
 )
 from .exercises.conv1d import (
     check_conv1d_by_hand,
@@ -131,10 +131,10 @@ __all__ = [
     "check_photo_output_shape",
     "check_bottleneck_cost",
     "check_bottleneck_saving",
-    "check_im2col_conv2d",
+    "check_keras_to_torch",
     "check_layer_output_shape",
+    "check_my_unfold",
     "check_n_params",
-    "check_to_channels_first",
     "check_aliasing_map",
     "check_avg_by_hand",
     "check_max_by_hand",

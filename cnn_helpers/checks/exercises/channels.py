@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from ...conv import conv_output_size
-from ..convolution import check_conv
 from ..counts import Conv, check_count
 from ..functions import check_function
 from ..running import guarded
@@ -13,22 +12,77 @@ from ..values import check_shape, check_value
 from ._common import with_cases
 
 
-def _first_cases():
+def _keras_cases():
     rng = np.random.default_rng(0)
-    return [(rng.normal(size=(2, 5, 4, 3)),), (rng.normal(size=(1, 6, 7, 3)),),
-            (rng.normal(size=(3, 4, 4, 2)),)]
+    # Every axis a different length, and kernels that are not symmetric.
+    return [(rng.normal(size=(3, 2, 4, 5)),), (rng.normal(size=(3, 3, 2, 6)),),
+            (rng.normal(size=(1, 1, 3, 2)),), (rng.normal(size=(5, 5, 1, 3)),)]
 
 
 @guarded
-def check_to_channels_first(fn, *, cases=None):
-    """``to_channels_first(batch)``: (N, H, W, C) -> (N, C, H, W)."""
+def check_keras_to_torch(fn, *, cases=None):
+    """``keras_to_torch(weight)``: (K_H, K_W, C_in, C_out) -> (C_out, C_in, K_H, K_W)."""
     return check_function.__wrapped__(
-        fn, lambda x: np.moveaxis(x, -1, 1), with_cases(_first_cases(), cases),
-        name="to_channels_first", arg_names=("batch",), mistakes={
+        fn, lambda w: w.transpose(3, 2, 0, 1), with_cases(_keras_cases(), cases),
+        name="keras_to_torch", arg_names=("weight",), mistakes={
             "It looks like you reshaped instead of moving the axes: the shape is "
-            "right but the pixels are scrambled.": lambda x: x.reshape(
-                x.shape[0], x.shape[3], x.shape[1], x.shape[2]),
-            "Height and width came out swapped.": lambda x: np.transpose(x, (0, 3, 2, 1)),
+            "right but the weights are scrambled.": lambda w: w.reshape(
+                w.shape[3], w.shape[2], w.shape[0], w.shape[1]),
+            "Each kernel came out transposed: K_H and K_W are swapped (reversing all "
+            "four axes does that).": lambda w: w.transpose(3, 2, 1, 0),
+            "The input and output channels are swapped.": lambda w: w.transpose(2, 3, 0, 1),
+            "Only the output channels moved to the front; the input channels must "
+            "come next, before the kernel's rows and columns.":
+                lambda w: w.transpose(3, 0, 1, 2),
+        })
+
+
+def windows_row_by_row(x, k, *, channels_last=False, kernel_transposed=False,
+                       column_major=False):
+    """The patch matrix of a (C, H, W) image, one window at a time (valid, stride 1).
+
+    Independent of :func:`cnn_helpers.unfold`. The keywords make the usual wrong
+    versions: each window flattened channel-last, each window's kernel rows and
+    columns swapped, the windows numbered column by column.
+    """
+    c, h, w = x.shape
+    positions = [(i, j) for i in range(h - k + 1) for j in range(w - k + 1)]
+    if column_major:
+        positions.sort(key=lambda p: (p[1], p[0]))
+    columns = []
+    for i, j in positions:
+        window = x[:, i:i + k, j:j + k]
+        if kernel_transposed:
+            window = window.transpose(0, 2, 1)
+        if channels_last:
+            window = window.transpose(1, 2, 0)
+        columns.append(window.ravel())
+    return np.stack(columns, axis=1)
+
+
+def _unfold_cases():
+    rng = np.random.default_rng(1)
+    return [(rng.normal(size=(2, 4, 5)), 2), (rng.normal(size=(3, 5, 5)), 3),
+            (rng.normal(size=(1, 6, 4)), 3), (rng.normal(size=(4, 3, 3)), 1)]
+
+
+@guarded
+def check_my_unfold(fn, *, cases=None):
+    """``my_unfold(x, kernel_size)``: the (C*K*K, M) patch matrix of a (C, H, W) image."""
+    return check_function.__wrapped__(
+        fn, windows_row_by_row, with_cases(_unfold_cases(), cases), name="my_unfold",
+        arg_names=("x", "kernel_size"), mistakes={
+            "Each window was flattened channel-last (row, column, channel); a filter row "
+            "is (channel, row, column), as weight.reshape(C_out, -1) reads it.":
+                lambda x, k: windows_row_by_row(x, k, channels_last=True),
+            "The rows and columns of each window are swapped.":
+                lambda x, k: windows_row_by_row(x, k, kernel_transposed=True),
+            "The windows are numbered column by column; the output is read row by row, "
+            "so number them row by row.":
+                lambda x, k: windows_row_by_row(x, k, column_major=True),
+            "There is one window too few along each side: a K-wide window fits "
+            "H - K + 1 times along a side of H.":
+                lambda x, k: windows_row_by_row(x[:, :-1, :-1], k),
         })
 
 
@@ -47,12 +101,6 @@ def check_layer_output_shape(fn, **kw):
         "It looks like the padding is missing from the formula.":
             (128, conv_output_size(56, 3, 2, 0), conv_output_size(56, 3, 2, 0)),
     }, **kw)
-
-
-@guarded
-def check_im2col_conv2d(fn, *, cases=None):
-    """``im2col_conv2d(x, weight, bias=None, stride=1, padding=0)`` on one image."""
-    return check_conv.__wrapped__(fn, cases=cases, name="im2col_conv2d")
 
 
 # --- What a bottleneck saves -----------------------------------------------------------------
