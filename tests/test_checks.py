@@ -471,7 +471,22 @@ def _same_padding_by_trying(kernel_size, dilation=1):
 
 PLUS_TEMPLATE = np.array([[-1.0, 1, -1], [1, 1, 1], [-1, 1, -1]])
 
-# (id, checker, right answer, extra arguments)
+
+def _unfold_channels_last(x, k):
+    """The patch matrix with each window flattened (row, column, channel): a usual mistake."""
+    _, h, w = x.shape
+    return np.stack([x[:, i:i + k, j:j + k].transpose(1, 2, 0).ravel()
+                     for i in range(h - k + 1) for j in range(w - k + 1)], axis=1)
+
+
+def _bottleneck_cost(c_in, c_mid, c_out, h, w, stride=1, groups=1):
+    side_h, side_w = (h - 1) // stride + 1, (w - 1) // stride + 1
+    weights = [c_in * c_mid, c_mid * c_mid // groups * 9, c_mid * c_out]
+    positions = [h * w, side_h * side_w, side_h * side_w]
+    parameters = sum(weights) + 2 * c_mid + c_out
+    return parameters, sum(n * p for n, p in zip(weights, positions, strict=True))
+
+
 def _library_conv_backward(grad_out, x, w, stride, padding):
     return ch.conv2d_backward(grad_out, x, w, stride=stride, padding=padding)
 
@@ -483,6 +498,7 @@ def _layer_batchnorm_backward(grad_out, x, gamma, eps=1e-5):
     return layer.backward(grad_out), layer.weight.grad, layer.bias.grad
 
 
+# (id, checker, right answer, extra arguments)
 EXERCISES = [
     ("dense_crop_params", checks.check_dense_crop_params, lambda: 224 * 224 * 3 * 512 + 512, ()),
     ("shuffle_pixels", checks.check_shuffle_pixels,
@@ -498,17 +514,20 @@ EXERCISES = [
     ("plus_detector", checks.check_plus_detector, lambda: (PLUS_TEMPLATE, -4.5), ()),
     ("photo_output_shape", checks.check_photo_output_shape, lambda: (200, 170), ()),
     ("my_conv2d", checks.check_my_conv2d, ch.conv2d, ()),
-    ("to_channels_first", checks.check_to_channels_first, lambda b: b.transpose(0, 3, 1, 2), ()),
+    ("keras_to_torch", checks.check_keras_to_torch, lambda w: w.transpose(3, 2, 0, 1), ()),
     ("n_params", checks.check_n_params, lambda: 128 * 64 * 9 + 128, ()),
     ("layer_output_shape", checks.check_layer_output_shape, lambda: (128, 28, 28), ()),
-    ("im2col_conv2d", checks.check_im2col_conv2d, reference_conv, ()),
+    ("my_unfold", checks.check_my_unfold, ch.unfold, ()),
+    ("bottleneck_cost", checks.check_bottleneck_cost, _bottleneck_cost, ()),
+    ("bottleneck_saving", checks.check_bottleneck_saving,
+     lambda: (256 * 256 * 9) / (256 * 64 * 2 + 64 * 64 * 9), ()),
     ("max_by_hand", checks.check_max_by_hand, lambda: [[6, 5], [3, 9]], ()),
     ("avg_by_hand", checks.check_avg_by_hand, lambda: [[3.5, 2.0], [1.5, 7.0]], ()),
     ("my_max_pool2d", checks.check_my_max_pool2d, ch.max_pool2d, ()),
-    ("pooled_shape", checks.check_pooled_shape, lambda: (8, 16, 16, 16), ()),
-    ("gap_shape", checks.check_gap_shape, lambda: (8, 64, 1, 1), ()),
-    ("pool_params", checks.check_pool_params, lambda: 0, ()),
-    ("strided_conv_params", checks.check_strided_conv_params, lambda: 64 * 64 * 9 + 64, ()),
+    ("non_commuting", checks.check_non_commuting,
+     lambda: (np.abs, np.array([[-3.0, 1.0], [0.0, 2.0]])), ()),
+    ("aliasing_map", checks.check_aliasing_map,
+     lambda: np.tile([0.0, 1.0, 0.0, 0.0], (8, 2)), ()),
     ("grad_w_by_hand", checks.check_grad_w_by_hand, lambda: [7, 10], ()),
     ("grad_x_by_hand", checks.check_grad_x_by_hand, lambda: [1, -1, 2, -2], ()),
     ("my_conv2d_backward", checks.check_my_conv2d_backward, _library_conv_backward, ()),
@@ -570,9 +589,17 @@ EXERCISE_MISTAKES = [
     ("max-for-avg", lambda: checks.check_avg_by_hand(lambda: [[6, 5], [3, 9]]), "maximum", "3.5"),
     ("pool-zero-pad", lambda: checks.check_my_max_pool2d(
         lambda x, k, s=None, p=0: reference_pool(x, k, s, p, pad_value=0.0)), "padded with zeros", ""),
-    ("gap-flattened", lambda: checks.check_gap_shape(lambda: (8, 64)), "removed the spatial axes",
-     "(8, 64, 1, 1)"),
-    ("pool-params-window", lambda: checks.check_pool_params(lambda: 4), "cells of the window", "0."),
+    ("keras-reversed", lambda: checks.check_keras_to_torch(lambda w: w.T), "transposed", ""),
+    ("unfold-channels-last", lambda: checks.check_my_unfold(_unfold_channels_last),
+     "channel-last", ""),
+    ("bottleneck-flops", lambda: checks.check_bottleneck_cost(
+        lambda *a: (_bottleneck_cost(*a)[0], 2 * _bottleneck_cost(*a)[1])), "FLOPs", ""),
+    ("saving-reversed", lambda: checks.check_bottleneck_saving(
+        lambda: (256 * 64 * 2 + 64 * 64 * 9) / (256 * 256 * 9)), "fraction", "8."),
+    ("commute-relu", lambda: checks.check_non_commuting(
+        lambda: (ch.relu, np.array([[-3.0, 1.0], [0.0, 2.0]]))), "opposite order", ""),
+    ("alias-left-column", lambda: checks.check_aliasing_map(
+        lambda: np.tile([0.0, 0.0, 1.0, 0.0], (8, 2))), "to the left", "1::4"),
     ("grad-w-reversed", lambda: checks.check_grad_w_by_hand(lambda: [10, 7]), "reversed", "[7"),
     ("grad-x-no-flip", lambda: checks.check_grad_x_by_hand(lambda: [-1, 1, -2, 2]),
      "wrong way round", "[1, -1"),

@@ -349,3 +349,181 @@ def test_batchnorm_oracle_agrees_with_the_layer():
         np.testing.assert_allclose(oracle[0], grad_x, atol=1e-7)
         np.testing.assert_allclose(oracle[1], layer.weight.grad, atol=1e-7)
         np.testing.assert_allclose(oracle[2], layer.bias.grad, atol=1e-7)
+
+
+
+# --- chapter 4: what a bottleneck saves ---------------------------------------------------
+
+def test_bottleneck_reference_counts_what_the_layers_hold_and_compute():
+    """The checker's counts agree with real layers: their parameters, and one MAC per
+    weight per output position of an actual forward pass."""
+    from cnn_helpers import nn
+    from cnn_helpers.checks.exercises import channels as channel_checks
+
+    rng = np.random.default_rng(0)
+    for c_in, c_mid, c_out, h, w, stride, groups in [(8, 4, 12, 7, 9, 2, 2), (6, 6, 6, 5, 5, 1, 3)]:
+        layers = [nn.Conv2d(c_in, c_mid, 1, rng=rng),
+                  nn.Conv2d(c_mid, c_mid, 3, stride=stride, padding=1, groups=groups, rng=rng),
+                  nn.Conv2d(c_mid, c_out, 1, rng=rng)]
+        x = rng.standard_normal((1, c_in, h, w)).astype(np.float32)
+        parameters = macs = 0
+        for layer in layers:
+            x = layer(x)
+            parameters += layer.num_parameters()
+            macs += layer.weight.data.size * x.shape[2] * x.shape[3]
+        assert channel_checks._reference_bottleneck(
+            c_in, c_mid, c_out, h, w, stride, groups) == (parameters, macs)
+
+
+def _mistaken(wrong, right):
+    """A reader's function that makes one mistake wherever it changes the answer."""
+    def answer(*args):
+        value = wrong(*args)
+        return right(*args) if value is None else value
+    return answer
+
+
+def test_bottleneck_check_names_each_mistake():
+    from cnn_helpers.checks.exercises import channels as channel_checks
+
+    right = channel_checks._reference_bottleneck
+    checks.set_grading(False)
+    try:
+        assert checks.check_bottleneck_cost(right, quiet=True)
+        for message, wrong in channel_checks.bottleneck_mistakes().items():
+            result = checks.check_bottleneck_cost(_mistaken(wrong, right), quiet=True)
+            assert not result.passed, message
+            assert message in result.message, (message, result.message)
+    finally:
+        checks.set_grading(None)
+
+
+def test_bottleneck_saving_check():
+    from cnn_helpers.checks.exercises import channels as channel_checks
+
+    (plain_p, plain_m), (block_p, block_m) = channel_checks._plain_and_block()
+    assert (plain_m, block_m) == (256 * 256 * 9 * 56 * 56, 69_632 * 56 * 56)
+    checks.set_grading(False)
+    try:
+        assert checks.check_bottleneck_saving(lambda: plain_m / block_m, quiet=True)
+        for wrong, says in [(block_m / plain_m, "fraction"), (plain_p / block_p, "parameters"),
+                            (2 * plain_m / block_m, "FLOPs")]:
+            result = checks.check_bottleneck_saving(lambda v=wrong: v, quiet=True)
+            assert not result.passed and says in result.message, result.message
+            assert "8.4" not in result.message and "8.5" not in result.message
+    finally:
+        checks.set_grading(None)
+
+
+# --- chapter 5: pooling and a function that does not commute; aliasing by hand ----------
+
+WINDOW = np.array([[-3.0, 1.0], [0.0, 2.0]])
+
+
+def _non_commuting(f, x):
+    checks.set_grading(False)
+    try:
+        return checks.check_non_commuting(lambda: (f, x), quiet=True)
+    finally:
+        checks.set_grading(None)
+
+
+def test_non_commuting_accepts_any_counterexample():
+    assert _non_commuting(np.abs, WINDOW)
+    assert _non_commuting(lambda v: -v, np.arange(16.0).reshape(4, 4))
+    assert _non_commuting(np.cos, np.array([[0.0, 3.0], [0.1, 0.2]]))
+
+
+def test_non_commuting_names_the_mistakes():
+    x = np.random.default_rng(1).standard_normal((4, 6))
+    for f in (ch.relu, np.exp, lambda v: 2 * v + 1, np.tanh):
+        result = _non_commuting(f, x)
+        assert not result.passed and "opposite order" in result.message, result.message
+    # abs is non-decreasing on non-negative values
+    assert "opposite order" in _non_commuting(np.abs, np.abs(x)).message
+    # abs reverses -1 and 0.5, but no window's largest value loses its place
+    across = np.array([[2.0, 1.0, 3.0, -1.0], [0.5, 0.0, 0.0, 2.0]])
+    assert "same 2 x 2 window" in _non_commuting(np.abs, across).message
+    assert "not elementwise" in _non_commuting(lambda v: v - v.mean(), x).message
+    assert "one value per element" in _non_commuting(np.max, x).message
+    assert "NaN or inf" in _non_commuting(np.log, x).message
+    assert "pair (f, x)" in _non_commuting(WINDOW, np.abs).message
+    assert "2D map" in _non_commuting(np.abs, np.arange(4.0)).message
+
+
+def _aliasing(x):
+    checks.set_grading(False)
+    try:
+        return checks.check_aliasing_map(lambda: x, quiet=True)
+    finally:
+        checks.set_grading(None)
+
+
+def test_aliasing_map_check():
+    lines = np.zeros((8, 8))
+    lines[:, 1::4] = 1
+    assert _aliasing(lines)
+    assert _aliasing(3 * lines + 1)  # any levels, as long as the lines stand out
+    left = np.zeros((8, 8))
+    left[:, 2::4] = 1  # right for a shift to the left
+    result = _aliasing(left)
+    assert not result.passed and "to the left" in result.message
+    assert "moves one pixel down" in _aliasing(lines.T).message
+    assert "16 of the 16" in _aliasing(np.ones((8, 8))).message
+    assert "16 of the 16" in _aliasing(np.roll(lines, -1, axis=1)).message  # stay inside
+    dot = np.zeros((8, 8))
+    dot[3, 3] = 1
+    assert "14 of the 16" in _aliasing(dot).message
+    assert "8 x 8" in _aliasing(np.zeros((4, 4))).message
+    for result in (_aliasing(left), _aliasing(dot)):
+        assert "1::4" not in result.message and "column 1" not in result.message
+
+
+# --- chapter 4: Keras weights, the patch matrix ---------------------------------------------
+
+def test_keras_weights_converted_compute_what_keras_computes():
+    """ch.conv2d with the converted weights equals a channels-last convolution written
+    from Keras's definition, y[i, j, o] = sum_{u, v, c} x[i + u, j + v, c] w[u, v, c, o]."""
+    rng = np.random.default_rng(0)
+    x_last = rng.normal(size=(6, 7, 3))  # (H, W, C_in)
+    w_keras = rng.normal(size=(3, 2, 3, 4))  # (K_H, K_W, C_in, C_out)
+    kh, kw = w_keras.shape[:2]
+    y_last = np.zeros((6 - kh + 1, 7 - kw + 1, 4))
+    for i in range(y_last.shape[0]):
+        for j in range(y_last.shape[1]):
+            y_last[i, j] = np.einsum("uvc,uvco->o", x_last[i:i + kh, j:j + kw], w_keras)
+    converted = w_keras.transpose(3, 2, 0, 1)  # the reference of check_keras_to_torch
+    y_first = ch.conv2d(x_last.transpose(2, 0, 1), converted)
+    np.testing.assert_allclose(y_first, y_last.transpose(2, 0, 1), atol=1e-12)
+    checks.set_grading(False)
+    try:
+        assert checks.check_keras_to_torch(lambda w: np.transpose(w, (3, 2, 0, 1)), quiet=True)
+        for wrong, says in [(lambda w: w.T, "transposed"),
+                            (lambda w: w.reshape(w.shape[3], w.shape[2], *w.shape[:2]), "reshaped"),
+                            (lambda w: w.transpose(2, 3, 0, 1), "channels are swapped")]:
+            result = checks.check_keras_to_torch(wrong, quiet=True)
+            assert not result.passed and says in result.message, result.message
+    finally:
+        checks.set_grading(None)
+
+
+def test_patch_matrix_reference_is_unfold_and_the_mistakes_are_named():
+    from cnn_helpers.checks.exercises import channels as channel_checks
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(3, 5, 6))
+    for k in (1, 2, 3):
+        np.testing.assert_array_equal(channel_checks.windows_row_by_row(x, k), ch.unfold(x, k))
+    checks.set_grading(False)
+    try:
+        for how, says in [({"channels_last": True}, "channel-last"),
+                          ({"kernel_transposed": True}, "rows and columns of each window"),
+                          ({"column_major": True}, "column by column")]:
+            result = checks.check_my_unfold(
+                lambda x, k, how=how: channel_checks.windows_row_by_row(x, k, **how), quiet=True)
+            assert not result.passed and says in result.message, result.message
+        short = checks.check_my_unfold(
+            lambda x, k: channel_checks.windows_row_by_row(x[:, :-1, :-1], k), quiet=True)
+        assert "one window too few" in short.message
+    finally:
+        checks.set_grading(None)

@@ -62,10 +62,12 @@ from .exercises.backprop import (
     check_my_max_pool_backward,
 )
 from .exercises.channels import (
-    check_im2col_conv2d,
+    check_bottleneck_cost,
+    check_bottleneck_saving,
+    check_keras_to_torch,
     check_layer_output_shape,
+    check_my_unfold,
     check_n_params,
-    check_to_channels_first,
 )
 from .exercises.conv1d import (
     check_conv1d_by_hand,
@@ -94,13 +96,11 @@ from .exercises.motivation import (
     check_shuffle_pixels,
 )
 from .exercises.pooling import (
+    check_aliasing_map,
     check_avg_by_hand,
-    check_gap_shape,
     check_max_by_hand,
     check_my_max_pool2d,
-    check_pool_params,
-    check_pooled_shape,
-    check_strided_conv_params,
+    check_non_commuting,
 )
 from .exercises.transfer import (
     check_block1_shape,
@@ -128,17 +128,17 @@ __all__ = [
     "check_my_conv2d",
     "check_photo_output_shape",
     "check_plus_detector",
-    "check_im2col_conv2d",
+    "check_bottleneck_cost",
+    "check_bottleneck_saving",
+    "check_keras_to_torch",
     "check_layer_output_shape",
+    "check_my_unfold",
     "check_n_params",
-    "check_to_channels_first",
+    "check_aliasing_map",
     "check_avg_by_hand",
-    "check_gap_shape",
     "check_max_by_hand",
     "check_my_max_pool2d",
-    "check_pool_params",
-    "check_pooled_shape",
-    "check_strided_conv_params",
+    "check_non_commuting",
     "check_grad_w_by_hand",
     "check_grad_x_by_hand",
     "check_my_conv2d_backward",

@@ -37,7 +37,8 @@ MIXES: dict[str, tuple[float, float, float]] = {
     "green - (red + blue) / 2": (-0.5, 1.0, -0.5),
 }
 
-FILTER_BANK_NAMES = ("edges across, all channels", "red minus green", "blue, edges down",
+FILTER_BANK_NAMES = ("vertical edges (Sobel x), all channels", "red minus green",
+                     "blue, horizontal edges",
                      "red, blurred")
 
 

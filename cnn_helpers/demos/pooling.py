@@ -93,6 +93,12 @@ def draw_three_poolings(x, kernel_size=2, stride=None):
     }
     fig, axes = subplots(1, 4, height=2.0, gridspec_kw={"width_ratios": [2, 1, 1, 1]})
     show_matrix(x, ax=axes[0], title="feature map")
+    step = kernel_size if stride is None else stride
+    if step == kernel_size:  # the windows tile the map: draw their borders
+        for edge in range(kernel_size, x.shape[0], kernel_size):
+            axes[0].axhline(edge - 0.5, color="#f0a000", lw=2)
+        for edge in range(kernel_size, x.shape[1], kernel_size):
+            axes[0].axvline(edge - 0.5, color="#f0a000", lw=2)
     for ax, (name, value) in zip(axes[1:], results.items(), strict=True):
         show_matrix(value, ax=ax, title=f"{name} pooling", fmt="{:.3g}")
         ax.set_xlim(-0.5, value.shape[1] - 0.5)
