@@ -465,7 +465,8 @@ def _keeps_neighbours(perm, side=8):
 def _same_padding_by_trying(kernel_size, dilation=1):
     """The padding whose output is as long as the input, found by running conv1d."""
     x, w = np.ones(40), np.ones(kernel_size)
-    return next(p for p in range(40) if len(ch.conv1d(x, w, padding=p, dilation=dilation)) == 40)
+    return next((p for p in range(40)
+                 if len(ch.conv1d(x, w, padding=p, dilation=dilation)) == 40), None)
 
 
 PLUS_TEMPLATE = np.array([[-1.0, 1, -1], [1, 1, 1], [-1, 1, -1]])

@@ -21,7 +21,9 @@ from .results import FAIL, CheckResult, finish, todo
 
 DEFAULT_TIMEOUT = 5.0
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
+# Every frame inside the package (the checks and their exercises, the layers
+# they call) is the book's code, not the reader's.
+_PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 
 class TimeoutExpired(BaseException):
@@ -97,7 +99,7 @@ def _where(exc: BaseException) -> str:
     frames = [
         frame
         for frame in traceback.extract_tb(exc.__traceback__)
-        if Path(frame.filename).resolve().parent != _PACKAGE_DIR
+        if not Path(frame.filename).resolve().is_relative_to(_PACKAGE_DIR)
         and "site-packages" not in frame.filename
         and "/lib/python" not in frame.filename
     ]
@@ -106,6 +108,13 @@ def _where(exc: BaseException) -> str:
     last = frames[-1]
     code = f": `{last.line.strip()}`" if last.line else ""
     return f" (line {last.lineno} of your code{code})"
+
+
+def type_name(value: Any) -> str:
+    """The type of ``value`` with its article, for messages: "an int", "a list"."""
+    word = type(value).__name__
+    article = "an" if word[:1].lower() in "aeiou" or word == "ndarray" else "a"
+    return f"{article} {word}"
 
 
 def call(fn: Callable[..., Any], args: Sequence, kwargs: Mapping, timeout: float | None) -> Outcome:
@@ -123,6 +132,44 @@ def call(fn: Callable[..., Any], args: Sequence, kwargs: Mapping, timeout: float
     except Exception as exc:  # the reader's code raised: report it instead of a traceback
         return Outcome("error", error=f"{type(exc).__name__}: {exc}{_where(exc)}")
     return Outcome("ok", value)
+
+
+def _same(got: Any, want: Any) -> bool:
+    try:
+        got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return got.shape == want.shape and bool(np.allclose(got, want))
+
+
+def mistakes_explaining_all(fn: Callable[..., Any], reference: Callable[..., Any],
+                            cases: Sequence[tuple], mistakes: Mapping[str, Callable[..., Any]],
+                            timeout: float | None = DEFAULT_TIMEOUT) -> dict:
+    """The mistakes that give the reader's output on every case, and only those.
+
+    When an answer has few possible values (True or False, a small whole number)
+    a mistake agrees with a wrong answer on one case by chance; its message
+    explains the answer only if it agrees on all of them.  ``cases`` are tuples
+    of positional arguments; a mistake that gives ``None`` (or fails) on a case
+    does not change the right answer there.  If the reader's code fails on a
+    case, no mistake is kept.
+    """
+    outputs = []
+    for case in cases:
+        outcome = call(fn, case, {}, timeout)
+        if outcome.kind != "ok":
+            return {}
+        outputs.append(outcome.value)
+
+    def gives(wrong: Callable[..., Any], case: tuple) -> Any:
+        try:
+            value = wrong(*case)
+        except Exception:  # the mistake does not apply to this case
+            value = None
+        return reference(*case) if value is None else value
+
+    return {message: wrong for message, wrong in mistakes.items()
+            if all(_same(got, gives(wrong, case)) for case, got in zip(cases, outputs, strict=True))}
 
 
 def resolve(answer: Any, timeout: float | None) -> Outcome:
