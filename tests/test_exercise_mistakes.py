@@ -205,27 +205,28 @@ def test_motif_scores_are_the_chapters_filter_scores():
 
 
 TOLERANT_MISTAKES = [
-    (lambda n: 1.0 - n, "only on perfect matches"),   # the boundary, ReLU(0) = 0
-    (lambda n: 0.5 - n, "only on perfect matches"),
-    (lambda n: 2.5 - n, "two mismatches"),
-    (lambda n: n - 1.5, "every window"),
-    (lambda n: -3.5, "depend on motif_length"),
-    (lambda n: -1.0 - n, "never fires"),
-    (lambda n: 0, "up to four mismatches"),  # the likeliest first try
+    (lambda n, m=1: m - n, "too high"),   # the boundary, ReLU(0) = 0
+    (lambda n, m=1: m - 0.5 - n, "misses windows with one mismatch"),
+    (lambda n, m=1: m + 1.5 - n, "two mismatches"),
+    (lambda n, m=1: n - 1.5, "every window"),
+    (lambda n, m=1: m - 4.5, "depend on motif_length"),
+    (lambda n, m=1: -1.0 - n, "never fires"),
+    (lambda n, m=1: 0, "as many as four"),  # the likeliest first try
+    (lambda n, m=1: 1.5 - n, "depend on it"),  # `mismatches` ignored
 ]
 
 
 def test_tolerant_bias_check_names_each_mistake_without_the_answer():
     checks.set_grading(False)
     try:
-        assert checks.check_tolerant_bias(lambda n: 1.01 - n).passed  # inside the interval
-        assert checks.check_tolerant_bias(lambda n: 2 - n).passed  # its closed end
+        assert checks.check_tolerant_bias(lambda n, m=1: m + 0.01 - n).passed  # inside
+        assert checks.check_tolerant_bias(lambda n, m=1: m + 1 - n).passed  # its closed end
         for wrong, says in TOLERANT_MISTAKES:
             result = checks.check_tolerant_bias(wrong)
             assert not result.passed and says in result.message, result.message
-            assert "1.5" not in result.message and "3.5" not in result.message
+            assert "0.5" not in result.message and "3.5" not in result.message
         assert "not an ndarray" in checks.check_tolerant_bias(
-            lambda n: np.array([1.5 - n])).message
+            lambda n, m=1: np.array([1.5 - n])).message
     finally:
         checks.set_grading(None)
 

@@ -220,12 +220,12 @@ MOTIF = "TATAA"
 
 def _motif_windows(length):
     """The number of matching bases in every window of test sequences around a
-    motif of ``length`` bases, planted with 0, 1, 2 and 3 mismatches."""
+    motif of ``length`` bases, planted with 0 to 4 mismatches."""
     rng = np.random.default_rng(length)
     bases = np.array(list("ACGT"))
     motif = np.array(list(MOTIF)) if length == len(MOTIF) else rng.choice(bases, length)
     parts = [rng.choice(bases, 7)]
-    for mismatches in (0, 1, 2, 3, 1, 0):
+    for mismatches in (0, 1, 2, 3, 4, 1, 0):
         copy = motif.copy()
         for i in rng.choice(length, min(mismatches, length), replace=False):
             copy[i] = rng.choice([b for b in bases if b != copy[i]])
@@ -252,53 +252,63 @@ def _tolerated(length, bias):
     return int(min(max(np.ceil(length + bias) - 1, -1), length))
 
 
-def _bias_problem(lengths, biases):
+def _bias_problem(cases, biases):
     """What the reader's biases do wrong, by the mismatches they let through."""
-    tolerated = [_tolerated(n, b) for n, b in zip(lengths, biases, strict=True)]
+    tolerated = [_tolerated(n, b) for (n, _), b in zip(cases, biases, strict=True)]
     lines = []
-    for n, b, m in zip(lengths, biases, tolerated, strict=True):
-        motif = f"For a motif of {n} bases your detector"
+    for (n, want), b, m in zip(cases, biases, tolerated, strict=True):
+        if m == want:
+            continue
+        motif = f"For a motif of {n} bases and mismatches={want}, your detector"
         if m == -1:
             lines.append(f"{motif} never fires, not even on a perfect match: the "
                          "bias is too low.")
-        elif m == 0:
-            lines.append(f"{motif} still fires only on perfect matches; a window with "
-                         "one mismatch must give a positive output (and ReLU(0) = 0 "
-                         "does not fire).")
         elif m >= n and b > 0:
             lines.append(f"{motif} fires on every window: the bias has to lower the "
                          "score to make a threshold, not raise it.")
-        elif m > 1:
-            lines.append(f"{motif} also fires on windows with {_count(m)} "
+        elif m < want:
+            plural = "es" if m + 1 > 1 else ""
+            lines.append(f"{motif} misses windows with {_count(m + 1)} mismatch{plural}: "
+                         "the threshold is too high (and ReLU(0) = 0 does not fire).")
+        else:
+            lines.append(f"{motif} also fires on windows with as many as {_count(m)} "
                          "mismatches: the threshold is too low.")
-        if lines:
-            break
-    if len(set(biases)) == 1 and len(set(tolerated)) > 1:
+        break
+    runs = {}
+    for (_, want), b, m in zip(cases, biases, tolerated, strict=True):
+        runs.setdefault(want, []).append((b, m))
+    if any(len({b for b, _ in r}) == 1 and len({m for _, m in r}) > 1 for r in runs.values()):
         lines.append("Your bias is the same for every motif length, so it lets a "
                      "different number of mismatches through for each: it has to "
                      "depend on motif_length.")
+    if len(runs) > 1 and len(set(tolerated)) == 1:
+        lines.append("Your detector lets the same number of mismatches through "
+                     "whatever `mismatches` asks for: the bias has to depend on it.")
     return lines
 
 
 def _count(m):
-    words = {2: "two", 3: "three", 4: "four"}
-    return f"up to {words.get(m, m)}" if m > 2 else "two"
+    return {1: "one", 2: "two", 3: "three", 4: "four"}.get(m, str(m))
+
+
+TOLERANT_CASES = [(5,), (3,), (8,), (6,), (5, 2), (8, 3), (6, 0), (3, 2)]
 
 
 @guarded
 def check_tolerant_bias(fn, *, cases=None):
-    """``tolerant_bias(motif_length)``: the bias of the motif filter that makes
-    ReLU(score + b) fire on windows with at most one mismatch, and only there."""
-    tried = with_cases([(5,), (3,), (8,), (6,)], cases)
+    """``tolerant_bias(motif_length, mismatches=1)``: the bias of the motif filter
+    that makes ReLU(score + b) fire on windows with at most ``mismatches``
+    mismatches, and only there."""
+    tried = [(*case, 1)[:2] for case in with_cases(TOLERANT_CASES, cases)]
     result = check_function.__wrapped__(
-        lambda length: _fires(length, _as_bias(fn(length))),
-        lambda length: (_motif_windows(length) >= length - 1).astype(float),
-        tried, name="tolerant_bias", arg_names=("motif_length",))
+        lambda length, mismatches: _fires(length, _as_bias(fn(length, mismatches))),
+        lambda length, mismatches: (
+            _motif_windows(length) >= length - mismatches).astype(float),
+        tried, name="tolerant_bias", arg_names=("motif_length", "mismatches"))
     if _did_not_run(result):
         return result
-    lengths = [case[0] for case in tried]
-    biases = [_as_bias(fn(n)) for n in lengths]  # they all ran above
-    problems = _bias_problem(lengths, biases)
+    biases = [_as_bias(fn(n, m)) for n, m in tried]  # they all ran above
+    problems = _bias_problem(tried, biases)
     if problems:
         result.summary, result.details = problems[0], problems[1:]
     return result
