@@ -267,3 +267,24 @@ def test_plus_check_names_each_mistake_without_the_answer():
         assert "3 x 3" in too_small and "of your code" not in too_small
     finally:
         checks.set_grading(None)
+
+
+def test_a_mistake_is_named_only_when_it_explains_every_case():
+    """Two mistakes at once: neither message fits every case, so neither is shown."""
+    def flipped(image, kernel, stride=1, padding=0):
+        return ch.true_conv2d(image, kernel, stride=stride, padding=padding)
+
+    def flipped_unpadded(image, kernel, stride=1, padding=0):
+        return ch.true_conv2d(image, kernel, stride=stride)
+
+    def flipped_1d(x, w, b=0.0, stride=1, padding=0):
+        return ch.true_conv1d(x, w, b, stride)
+
+    checks.set_grading(False)
+    try:
+        assert "flipped" in checks.check_my_conv2d(flipped).message
+        for result in (checks.check_my_conv2d(flipped_unpadded),
+                       checks.check_my_conv1d(flipped_1d)):
+            assert not result.passed and "It looks like" not in result.message, result.message
+    finally:
+        checks.set_grading(None)

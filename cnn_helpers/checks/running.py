@@ -6,6 +6,7 @@ reader's code nor a bug in a checker ever crashes a notebook.
 
 from __future__ import annotations
 
+import copy
 import signal
 import threading
 import time
@@ -142,34 +143,62 @@ def _same(got: Any, want: Any) -> bool:
     return got.shape == want.shape and bool(np.allclose(got, want))
 
 
+def _arguments(case: Any) -> tuple[tuple, dict]:
+    if (isinstance(case, tuple) and len(case) == 2 and isinstance(case[0], tuple)
+            and isinstance(case[1], Mapping)):
+        return case[0], dict(case[1])
+    return (tuple(case) if isinstance(case, tuple) else (case,)), {}
+
+
 def mistakes_explaining_all(fn: Callable[..., Any], reference: Callable[..., Any],
-                            cases: Sequence[tuple], mistakes: Mapping[str, Callable[..., Any]],
+                            cases: Sequence[Any], mistakes: Mapping[str, Callable[..., Any]],
                             timeout: float | None = DEFAULT_TIMEOUT) -> dict:
     """The mistakes that give the reader's output on every case, and only those.
 
     When an answer has few possible values (True or False, a small whole number)
     a mistake agrees with a wrong answer on one case by chance; its message
-    explains the answer only if it agrees on all of them.  ``cases`` are tuples
-    of positional arguments; a mistake that gives ``None`` (or fails) on a case
-    does not change the right answer there.  If the reader's code fails on a
+    explains the answer only if it agrees on all of them.  A case is a tuple of
+    positional arguments or a pair ``(args, kwargs)``; a mistake that gives
+    ``None`` (or fails) on a case does not change the right answer there.  If the reader's code fails on a
     case, no mistake is kept.
     """
     outputs = []
     for case in cases:
-        outcome = call(fn, case, {}, timeout)
+        args, kwargs = _arguments(case)
+        outcome = call(fn, copy.deepcopy(args), copy.deepcopy(kwargs), timeout)
         if outcome.kind != "ok":
             return {}
         outputs.append(outcome.value)
 
-    def gives(wrong: Callable[..., Any], case: tuple) -> Any:
+    def gives(wrong: Callable[..., Any], case: Any) -> Any:
+        args, kwargs = _arguments(case)
         try:
-            value = wrong(*case)
+            value = wrong(*copy.deepcopy(args), **copy.deepcopy(kwargs))
         except Exception:  # the mistake does not apply to this case
             value = None
-        return reference(*case) if value is None else value
+        return reference(*copy.deepcopy(args), **copy.deepcopy(kwargs)) if value is None else value
 
     return {message: wrong for message, wrong in mistakes.items()
             if all(_same(got, gives(wrong, case)) for case, got in zip(cases, outputs, strict=True))}
+
+
+def check_explained(fn: Any, reference: Callable[..., Any], cases: Sequence[Any],
+                    mistakes: Mapping[str, Callable[..., Any]], **kwargs: Any) -> CheckResult:
+    """``check_function`` that names a catalogued mistake only when it explains
+    every case (see :func:`mistakes_explaining_all`).
+
+    The reader's code runs a second time only when its answers are wrong.
+    """
+    from .functions import check_function  # it imports this module
+
+    result = check_function.__wrapped__(fn, reference, cases, **kwargs)
+    if (result.status != FAIL or not callable(fn) or not mistakes
+            or "raised an error" in result.summary or "too long" in result.summary):
+        return result
+    explaining = mistakes_explaining_all(fn, reference, cases, mistakes)
+    if not explaining:
+        return result
+    return check_function.__wrapped__(fn, reference, cases, mistakes=explaining, **kwargs)
 
 
 def resolve(answer: Any, timeout: float | None) -> Outcome:

@@ -7,7 +7,14 @@ import numpy as np
 from ...conv import conv1d, true_conv1d
 from ..functions import check_function
 from ..results import FAIL
-from ..running import DEFAULT_TIMEOUT, call, guarded, mistakes_explaining_all, type_name
+from ..running import (
+    DEFAULT_TIMEOUT,
+    call,
+    check_explained,
+    guarded,
+    mistakes_explaining_all,
+    type_name,
+)
 from ..values import check_array
 from ._common import with_cases
 
@@ -169,9 +176,9 @@ def _conv_cases(x, w):
 @guarded
 def check_my_conv1d(fn, x=None, w=None, *, cases=None):
     """``my_conv1d(x, w, b=0.0, stride=1, padding=0)``, also on the chapter's ``x`` and ``w``."""
-    return check_function.__wrapped__(
-        fn, conv1d, with_cases(_conv_cases(x, w), cases), name="my_conv1d",
-        arg_names=("x", "w", "b", "stride", "padding"), mistakes=loop_mistakes())
+    return check_explained(fn, conv1d, with_cases(_conv_cases(x, w), cases),
+                           loop_mistakes(), name="my_conv1d",
+                           arg_names=("x", "w", "b", "stride", "padding"))
 
 
 def rising_edges(signals):

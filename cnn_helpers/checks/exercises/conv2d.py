@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ...conv import conv2d, conv_output_size, true_conv2d
-from ..functions import check_function
 from ..results import FAIL
-from ..running import DEFAULT_TIMEOUT, call, guarded
+from ..running import DEFAULT_TIMEOUT, call, check_explained, guarded
 from ..values import check_array, check_shape, check_value
 from ._common import with_cases
 
@@ -179,6 +178,6 @@ def _conv2d_cases(extra):
 def check_my_conv2d(fn, examples=None, *, cases=None):
     """``my_conv2d(image, kernel, stride=1, padding=0)``; ``examples`` are the
     chapter's ``(image, kernel)`` pairs, tried first."""
-    return check_function.__wrapped__(
-        fn, conv2d, with_cases(_conv2d_cases(examples), cases), name="my_conv2d",
-        mistakes=plain_conv_mistakes(), arg_names=("image", "kernel"))
+    return check_explained(fn, conv2d, with_cases(_conv2d_cases(examples), cases),
+                           plain_conv_mistakes(), name="my_conv2d",
+                           arg_names=("image", "kernel"))

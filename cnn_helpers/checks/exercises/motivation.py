@@ -6,9 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..counts import Linear, check_count
-from ..functions import check_function
 from ..results import FAIL
-from ..running import DEFAULT_TIMEOUT, call, guarded, mistakes_explaining_all, type_name
+from ..running import DEFAULT_TIMEOUT, call, check_explained, guarded, type_name
 from ._common import with_cases
 
 CROP = 224 * 224 * 3
@@ -45,11 +44,11 @@ def _shuffle_cases(images, perm):
 @guarded
 def check_shuffle_pixels(fn, images=None, perm=None, *, cases=None):
     """``shuffle_pixels(images, perm)``, also on the chapter's ``images`` and ``perm``."""
-    return check_function.__wrapped__(
-        fn, _permute, with_cases(_shuffle_cases(images, perm), cases),
-        name="shuffle_pixels", arg_names=("images", "perm"),
-        mistakes={"It looks like you applied the inverse permutation: pixel k "
-                  "went to place perm[k] instead of coming from there.": _inverse})
+    tried = with_cases(_shuffle_cases(images, perm), cases)
+    mistakes = {"It looks like you applied the inverse permutation: pixel k "
+                "went to place perm[k] instead of coming from there.": _inverse}
+    return check_explained(fn, _permute, tried, mistakes, name="shuffle_pixels",
+                           arg_names=("images", "perm"))
 
 
 def _grid_position(perm, side):
@@ -198,17 +197,15 @@ def check_keeps_neighbours(fn, *, cases=None):
     }
     # True/False answers agree with a wrong rule by chance: a mistake is named
     # only when it gives the reader's verdict on every case.
-    explaining = mistakes_explaining_all(reader, reference, tried, mistakes)
-    result = check_function.__wrapped__(
-        reader, reference, tried, name="keeps_neighbours",
-        arg_names=("perm", "side"), mistakes=explaining)
+    result = check_explained(reader, reference, tried, mistakes, name="keeps_neighbours",
+                             arg_names=("perm", "side"))
     if result.status != FAIL or "raised an error" in result.summary or "too long" in result.summary:
         return result
     wrong = _first_wrong_case(reader, named)
     if wrong is None:
         return result
     name, perm, side = wrong
-    if result.summary in explaining:
+    if result.summary in mistakes:
         result.details = [f"The first wrong verdict is on {name}."]
         return result
     result.summary = f"your function gives the wrong verdict on {name}."
