@@ -291,3 +291,21 @@ def test_figures_draw():
     ]
     for fig, dpi in figures:
         assert len(render_frame(fig, dpi=dpi)) < 20_000
+
+
+def test_touching_pairs_kept_counts_pairs_that_still_share_an_edge():
+    grid = np.arange(16).reshape(4, 4)
+    assert m.touching_pairs_kept(grid.ravel(), 4) == (24, 24)
+    assert m.touching_pairs_kept(np.rot90(grid).ravel(), 4) == (24, 24)
+    # Pixels 1 and 3 of a 2 x 2 image swap places: the pairs (0, 1) and (2, 3)
+    # become diagonal, (0, 2) and (1, 3) still touch.
+    two = np.array([0, 3, 2, 1])
+    assert m.touching_pairs_kept(two, 2) == (2, 4)
+    # Against a count by brute force over every pair, for a random shuffle.
+    perm = m.pixel_permutation(25, 2)
+    where = {int(p): divmod(k, 5) for k, p in enumerate(perm)}
+    before = [(a, b) for a in range(25) for b in range(a + 1, 25)
+              if abs(a // 5 - b // 5) + abs(a % 5 - b % 5) == 1]
+    after = sum(abs(where[a][0] - where[b][0]) + abs(where[a][1] - where[b][1]) == 1
+                for a, b in before)
+    assert m.touching_pairs_kept(perm, 5) == (after, len(before)) == (after, 40)

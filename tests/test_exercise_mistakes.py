@@ -113,7 +113,15 @@ NEIGHBOUR_MISTAKES = [
     (motivation_checks._same_direction, "keep its direction"),
     (motivation_checks._only_across, "only left-right"),
     (motivation_checks._flat_index, "flat indices"),
+    (motivation_checks._only_down, "only pixels above and below"),
+    (motivation_checks._diagonals_touch, "diagonal neighbours"),
     (lambda perm, side=8: True, "wrong verdict"),
+    # No rule at all, and a rule that ignores `side`: no catalogued message
+    # fits every case, so the first wrong case is shown instead.
+    (lambda perm, side=8: False, "wrong verdict on a 4 x 4 image mirrored"),
+    (lambda perm, side=8: motivation_checks._keeps_neighbours(perm[:64] if len(perm) >= 64
+                                                              else np.arange(64), 8),
+     "wrong verdict"),
 ]
 
 
@@ -124,7 +132,8 @@ def test_neighbour_check_names_each_mistake():
             result = checks.check_keeps_neighbours(wrong)
             assert not result.passed and says in result.message, result.message
             assert "True" not in result.message and "False" not in result.message
-        assert "True or False" in checks.check_keeps_neighbours(lambda perm, side=8: 1).message
+            assert "It looks like" not in result.message or "wrong verdict" not in says
+        assert "True or False, not an int" in checks.check_keeps_neighbours(lambda perm, side=8: 1).message
     finally:
         checks.set_grading(None)
 
@@ -132,16 +141,37 @@ def test_neighbour_check_names_each_mistake():
 # --- chapter 2: same padding and the tolerant motif detector ---------------------------------
 
 def test_same_padding_reference_keeps_the_length():
+    """Where the reference gives a padding it keeps the length; where it gives None
+    no padding equal at both ends does."""
     for case in conv1d_checks.SAME_PADDING_CASES:
         k, d = (*case, 1)[:2]
         p = conv1d_checks._same_padding(k, d)
-        assert len(ch.conv1d(np.ones(15), np.ones(k), padding=p, dilation=d)) == 15, case
+        if p is None:
+            lengths = {len(ch.conv1d(np.ones(15), np.ones(k), padding=q, dilation=d))
+                       for q in range(10)}
+            assert 15 not in lengths, case
+        else:
+            assert len(ch.conv1d(np.ones(15), np.ones(k), padding=p, dilation=d)) == 15, case
+    assert any(conv1d_checks._same_padding(*c) is None for c in conv1d_checks.SAME_PADDING_CASES)
+
+
+def _none_where_odd(formula):
+    return lambda k, d=1: None if d * (k - 1) % 2 else formula(k, d)
 
 
 SAME_PADDING_MISTAKES = [
+    (_none_where_odd(lambda k, d=1: (k - 1) // 2), "dilation was left out"),
+    (_none_where_odd(lambda k, d=1: d * (k - 1)), "both ends together"),
+    (_none_where_odd(lambda k, d=1: d * k // 2), "D x K"),
+    (_none_where_odd(lambda k, d=1: d * (k // 2)), "halved K (rounding"),
+    (_none_where_odd(lambda k, d=1: (k - 1) // 2 * d), "before multiplying by D"),
+    # The formula right, but a padding returned where none exists.
+    (lambda k, d=1: d * (k - 1) // 2, "returns a padding for kernel_size=4"),
+    # A number everywhere and the dilation left out: both problems are named.
     (lambda k, d=1: (k - 1) // 2, "dilation was left out"),
-    (lambda k, d=1: d * (k - 1), "both ends together"),
-    (lambda k, d=1: d * k // 2, "D x K"),
+    # None for every even K, as if only an odd K could keep the length.
+    (lambda k, d=1: None if k % 2 == 0 else d * (k - 1) // 2, "every even K"),
+    (lambda k, d=1: d * (k - 1) // 2 + 1, "longer than the input"),
 ]
 
 
@@ -152,6 +182,7 @@ def test_same_padding_check_names_each_mistake():
             result = checks.check_same_padding(wrong)
             assert not result.passed and says in result.message, result.message
             assert "// 2" not in result.message and "/ 2" not in result.message
+            assert "(k - 1)" not in result.message
     finally:
         checks.set_grading(None)
 
@@ -176,24 +207,28 @@ def test_motif_scores_are_the_chapters_filter_scores():
 
 
 TOLERANT_MISTAKES = [
-    (lambda n: 1.0 - n, "only on perfect matches"),   # the boundary, ReLU(0) = 0
-    (lambda n: 0.5 - n, "only on perfect matches"),
-    (lambda n: 2.5 - n, "two mismatches"),
-    (lambda n: n - 1.5, "every window"),
-    (lambda n: -3.5, "5 bases only"),
-    (lambda n: -1.0 - n, "never fires"),
+    (lambda n, m=1: m - n, "too high"),   # the boundary, ReLU(0) = 0
+    (lambda n, m=1: m - 0.5 - n, "misses windows with one mismatch"),
+    (lambda n, m=1: m + 1.5 - n, "two mismatches"),
+    (lambda n, m=1: n - 1.5, "every window"),
+    (lambda n, m=1: m - 4.5, "depend on motif_length"),
+    (lambda n, m=1: -1.0 - n, "never fires"),
+    (lambda n, m=1: 0, "as many as four"),  # the likeliest first try
+    (lambda n, m=1: 1.5 - n, "depend on it"),  # `mismatches` ignored
 ]
 
 
 def test_tolerant_bias_check_names_each_mistake_without_the_answer():
     checks.set_grading(False)
     try:
-        assert checks.check_tolerant_bias(lambda n: 1.01 - n).passed  # inside the interval
-        assert checks.check_tolerant_bias(lambda n: 2 - n).passed  # its closed end
+        assert checks.check_tolerant_bias(lambda n, m=1: m + 0.01 - n).passed  # inside
+        assert checks.check_tolerant_bias(lambda n, m=1: m + 1 - n).passed  # its closed end
         for wrong, says in TOLERANT_MISTAKES:
             result = checks.check_tolerant_bias(wrong)
             assert not result.passed and says in result.message, result.message
-            assert "1.5" not in result.message and "3.5" not in result.message
+            assert "0.5" not in result.message and "3.5" not in result.message
+        assert "not an ndarray" in checks.check_tolerant_bias(
+            lambda n, m=1: np.array([1.5 - n])).message
     finally:
         checks.set_grading(None)
 
@@ -216,6 +251,8 @@ PLUS_MISTAKES = [
     (lambda: (PLUS, -3.5), "one pixel away"),
     (lambda: (PLUS, -5.0), "never fires"),
     (lambda: (np.array([[1.0, -1, 1], [-1, 1, -1], [1, -1, 1]]), -4.5), "an X"),
+    (lambda: (PLUS, 0.0), "fires on this window, which is not"),
+    (lambda: (np.ones((3, 3)), -8.5), "stays silent on this window"),
 ]
 
 
@@ -228,7 +265,29 @@ def test_plus_check_names_each_mistake_without_the_answer():
             result = checks.check_plus_detector(wrong)
             assert not result.passed and says in result.message, result.message
             assert "4.5" not in result.message and "-1" not in result.message
-        assert "3 x 3" in checks.check_plus_detector(lambda: (np.ones((2, 2)), 0.0)).message
+        too_small = checks.check_plus_detector(lambda: (np.ones((2, 2)), 0.0)).message
+        assert "3 x 3" in too_small and "of your code" not in too_small
+    finally:
+        checks.set_grading(None)
+
+
+def test_a_mistake_is_named_only_when_it_explains_every_case():
+    """Two mistakes at once: neither message fits every case, so neither is shown."""
+    def flipped(image, kernel, stride=1, padding=0):
+        return ch.true_conv2d(image, kernel, stride=stride, padding=padding)
+
+    def flipped_unpadded(image, kernel, stride=1, padding=0):
+        return ch.true_conv2d(image, kernel, stride=stride)
+
+    def flipped_1d(x, w, b=0.0, stride=1, padding=0):
+        return ch.true_conv1d(x, w, b, stride)
+
+    checks.set_grading(False)
+    try:
+        assert "flipped" in checks.check_my_conv2d(flipped).message
+        for result in (checks.check_my_conv2d(flipped_unpadded),
+                       checks.check_my_conv1d(flipped_1d)):
+            assert not result.passed and "It looks like" not in result.message, result.message
     finally:
         checks.set_grading(None)
 

@@ -6,6 +6,7 @@ reader's code nor a bug in a checker ever crashes a notebook.
 
 from __future__ import annotations
 
+import copy
 import signal
 import threading
 import time
@@ -21,7 +22,9 @@ from .results import FAIL, CheckResult, finish, todo
 
 DEFAULT_TIMEOUT = 5.0
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
+# Every frame inside the package (the checks and their exercises, the layers
+# they call) is the book's code, not the reader's.
+_PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 
 class TimeoutExpired(BaseException):
@@ -97,7 +100,7 @@ def _where(exc: BaseException) -> str:
     frames = [
         frame
         for frame in traceback.extract_tb(exc.__traceback__)
-        if Path(frame.filename).resolve().parent != _PACKAGE_DIR
+        if not Path(frame.filename).resolve().is_relative_to(_PACKAGE_DIR)
         and "site-packages" not in frame.filename
         and "/lib/python" not in frame.filename
     ]
@@ -106,6 +109,13 @@ def _where(exc: BaseException) -> str:
     last = frames[-1]
     code = f": `{last.line.strip()}`" if last.line else ""
     return f" (line {last.lineno} of your code{code})"
+
+
+def type_name(value: Any) -> str:
+    """The type of ``value`` with its article, for messages: "an int", "a list"."""
+    word = type(value).__name__
+    article = "an" if word[:1].lower() in "aeiou" or word == "ndarray" else "a"
+    return f"{article} {word}"
 
 
 def call(fn: Callable[..., Any], args: Sequence, kwargs: Mapping, timeout: float | None) -> Outcome:
@@ -123,6 +133,72 @@ def call(fn: Callable[..., Any], args: Sequence, kwargs: Mapping, timeout: float
     except Exception as exc:  # the reader's code raised: report it instead of a traceback
         return Outcome("error", error=f"{type(exc).__name__}: {exc}{_where(exc)}")
     return Outcome("ok", value)
+
+
+def _same(got: Any, want: Any) -> bool:
+    try:
+        got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return got.shape == want.shape and bool(np.allclose(got, want))
+
+
+def _arguments(case: Any) -> tuple[tuple, dict]:
+    if (isinstance(case, tuple) and len(case) == 2 and isinstance(case[0], tuple)
+            and isinstance(case[1], Mapping)):
+        return case[0], dict(case[1])
+    return (tuple(case) if isinstance(case, tuple) else (case,)), {}
+
+
+def mistakes_explaining_all(fn: Callable[..., Any], reference: Callable[..., Any],
+                            cases: Sequence[Any], mistakes: Mapping[str, Callable[..., Any]],
+                            timeout: float | None = DEFAULT_TIMEOUT) -> dict:
+    """The mistakes that give the reader's output on every case, and only those.
+
+    When an answer has few possible values (True or False, a small whole number)
+    a mistake agrees with a wrong answer on one case by chance; its message
+    explains the answer only if it agrees on all of them.  A case is a tuple of
+    positional arguments or a pair ``(args, kwargs)``; a mistake that gives
+    ``None`` (or fails) on a case does not change the right answer there.  If the reader's code fails on a
+    case, no mistake is kept.
+    """
+    outputs = []
+    for case in cases:
+        args, kwargs = _arguments(case)
+        outcome = call(fn, copy.deepcopy(args), copy.deepcopy(kwargs), timeout)
+        if outcome.kind != "ok":
+            return {}
+        outputs.append(outcome.value)
+
+    def gives(wrong: Callable[..., Any], case: Any) -> Any:
+        args, kwargs = _arguments(case)
+        try:
+            value = wrong(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+        except Exception:  # the mistake does not apply to this case
+            value = None
+        return reference(*copy.deepcopy(args), **copy.deepcopy(kwargs)) if value is None else value
+
+    return {message: wrong for message, wrong in mistakes.items()
+            if all(_same(got, gives(wrong, case)) for case, got in zip(cases, outputs, strict=True))}
+
+
+def check_explained(fn: Any, reference: Callable[..., Any], cases: Sequence[Any],
+                    mistakes: Mapping[str, Callable[..., Any]], **kwargs: Any) -> CheckResult:
+    """``check_function`` that names a catalogued mistake only when it explains
+    every case (see :func:`mistakes_explaining_all`).
+
+    The reader's code runs a second time only when its answers are wrong.
+    """
+    from .functions import check_function  # it imports this module
+
+    result = check_function.__wrapped__(fn, reference, cases, **kwargs)
+    if (result.status != FAIL or not callable(fn) or not mistakes
+            or "raised an error" in result.summary or "too long" in result.summary):
+        return result
+    explaining = mistakes_explaining_all(fn, reference, cases, mistakes)
+    if not explaining:
+        return result
+    return check_function.__wrapped__(fn, reference, cases, mistakes=explaining, **kwargs)
 
 
 def resolve(answer: Any, timeout: float | None) -> Outcome:

@@ -41,6 +41,7 @@ __all__ = [
     "partial_permutation",
     "permute_pixels",
     "pixel_permutation",
+    "touching_pairs_kept",
     "plot_connectivity",
     "plot_param_counts",
     "plot_partial_shuffle",
@@ -129,6 +130,21 @@ def partial_permutation(n_pixels: int, fraction: float, seed: int = 0) -> np.nda
 # --------------------------------------------------------------------------
 # The digits experiment
 # --------------------------------------------------------------------------
+
+def touching_pairs_kept(perm, side: int = 8) -> tuple[int, int]:
+    """How many of the pixel pairs that share an edge in a ``side`` x ``side`` image
+    still share one after ``perm`` (pixel ``perm[k]`` becomes pixel ``k``), and of how many.
+    """
+    place = np.empty(side * side, dtype=int)
+    place[np.asarray(perm)] = np.arange(side * side)  # where each pixel went
+    row, col = place // side, place % side
+    index = np.arange(side * side).reshape(side, side)
+    pairs = [(index[:, :-1].ravel(), index[:, 1:].ravel()),
+             (index[:-1, :].ravel(), index[1:, :].ravel())]
+    kept = sum(int(np.sum(np.abs(row[a] - row[b]) + np.abs(col[a] - col[b]) == 1))
+               for a, b in pairs)
+    return kept, sum(len(a) for a, _ in pairs)
+
 
 def train_and_score(model, X_train, y_train, X_test, y_test, epochs=30, batch_size=64, lr=1e-2,
                     seed=0) -> float:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ...conv import conv2d, conv_output_size, true_conv2d
-from ..functions import check_function
-from ..running import guarded
+from ..results import FAIL
+from ..running import DEFAULT_TIMEOUT, call, check_explained, guarded
 from ..values import check_array, check_shape, check_value
 from ._common import with_cases
 
@@ -71,6 +71,20 @@ def _plus_outputs(fn, images):
     return np.concatenate([f.ravel() for f in fired]).astype(float)
 
 
+def _first_wrong_window(fn, images, want):
+    """The first 3 x 3 window (as rows of 0/1) where the reader's detector is
+    wrong, and whether it fired there."""
+    outcome = call(lambda: _plus_outputs(fn, images), (), {}, DEFAULT_TIMEOUT)
+    if outcome.kind != "ok" or np.shape(outcome.value) != want.shape:
+        return None
+    wrong = np.flatnonzero(outcome.value != want)
+    if not len(wrong):
+        return None
+    windows = np.concatenate([_windows(img).reshape(-1, 3, 3) for img in images])
+    window = windows[wrong[0]].astype(int)
+    return [" ".join(map(str, row)) for row in window.tolist()], bool(outcome.value[wrong[0]])
+
+
 @guarded
 def check_plus_detector(fn, *, cases=None):
     """``plus_detector() -> (kernel, bias)``: ReLU(conv2d(image, kernel) + bias) fires
@@ -80,17 +94,31 @@ def check_plus_detector(fn, *, cases=None):
     """
     images = with_cases(plus_test_images(), cases)
     want = _matches(images, PLUS)
-    return check_array.__wrapped__(
-        lambda: _plus_outputs(fn, images), want, name="plus_detector", mistakes={
-            "Your detector also fires on flat bright regions: the dark corners of the "
-            "plus must count as well.": _matches(images, PLUS, PLUS),
-            "Your detector also fires on windows one pixel away from a plus: the bias "
-            "does not set the threshold high enough.": _matches(images, PLUS, within=1),
-            "Your detector never fires, not even on a perfect plus: the bias is too "
-            "low (and ReLU(0) = 0 does not fire).": np.zeros_like(want),
-            "Your kernel looks for an X (the diagonals), not a plus.":
-                _matches(images, CROSS),
-        })
+    mistakes = {
+        "Your detector also fires on flat bright regions: the dark corners of the "
+        "plus must count as well.": _matches(images, PLUS, PLUS),
+        "Your detector also fires on windows one pixel away from a plus: the bias "
+        "does not set the threshold high enough.": _matches(images, PLUS, within=1),
+        "Your detector never fires, not even on a perfect plus: the bias is too "
+        "low (and ReLU(0) = 0 does not fire).": np.zeros_like(want),
+        "Your kernel looks for an X (the diagonals), not a plus.":
+            _matches(images, CROSS),
+    }
+    result = check_array.__wrapped__(
+        lambda: _plus_outputs(fn, images), want, name="plus_detector",
+        mistakes=mistakes)
+    if (result.status != FAIL or result.summary in mistakes
+            or "raised an error" in result.summary or "too long" in result.summary):
+        return result
+    found = _first_wrong_window(fn, images, want)
+    if found is not None:
+        rows, fired = found
+        result.summary = ("your detector fires on this window, which is not a bright "
+                          "plus on dark corners:" if fired else
+                          "your detector stays silent on this window, a bright plus "
+                          "on dark corners:")
+        result.details = rows
+    return result
 
 
 PHOTO = (600, 512)  # height, width of the full photograph
@@ -150,6 +178,6 @@ def _conv2d_cases(extra):
 def check_my_conv2d(fn, examples=None, *, cases=None):
     """``my_conv2d(image, kernel, stride=1, padding=0)``; ``examples`` are the
     chapter's ``(image, kernel)`` pairs, tried first."""
-    return check_function.__wrapped__(
-        fn, conv2d, with_cases(_conv2d_cases(examples), cases), name="my_conv2d",
-        mistakes=plain_conv_mistakes(), arg_names=("image", "kernel"))
+    return check_explained(fn, conv2d, with_cases(_conv2d_cases(examples), cases),
+                           plain_conv_mistakes(), name="my_conv2d",
+                           arg_names=("image", "kernel"))
