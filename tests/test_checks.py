@@ -179,7 +179,7 @@ CATALOGUE = [
     ("count-plain-number", lambda: check_count(7, 8), "off by one"),
     # --- functions -----------------------------------------------------------
     ("fn-none", lambda: check_function(None, output_size, SIZE_CASES), "None, not a function"),
-    ("fn-not-callable", lambda: check_function(5, output_size, SIZE_CASES), "got a int"),
+    ("fn-not-callable", lambda: check_function(5, output_size, SIZE_CASES), "got an int"),
     ("fn-stub", lambda: check_function(stub, output_size, SIZE_CASES), "not yet implemented"),
     ("fn-raises", lambda: check_function(lambda n, k, s=1, p=0: n[0], output_size, SIZE_CASES),
      "TypeError"),

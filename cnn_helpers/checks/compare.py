@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from .running import type_name
+
 RTOL = 1e-5
 
 def _as_array(value: Any, scalar: bool) -> tuple[np.ndarray | None, str]:
@@ -20,14 +22,14 @@ def _as_array(value: Any, scalar: bool) -> tuple[np.ndarray | None, str]:
     if value is None:
         return None, f"you gave None instead of {what} -- a missing `return`?"
     if isinstance(value, str | bytes | dict | set):
-        return None, f"expected {what}, got a {type(value).__name__}: {value!r:.60}"
+        return None, f"expected {what}, got {type_name(value)}: {value!r:.60}"
     try:
         array = np.asarray(value)
     except (ValueError, TypeError) as exc:
         return None, f"your {type(value).__name__} could not be turned into an array ({exc})."
     if array.dtype.kind not in "biufc":
         return None, (
-            f"expected {what} of numbers, got a {type(value).__name__} whose entries "
+            f"expected {what} of numbers, got {type_name(value)} whose entries "
             f"are not all numbers (dtype {array.dtype})."
         )
     return array, ""

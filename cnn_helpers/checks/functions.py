@@ -15,7 +15,7 @@ import numpy as np
 
 from .compare import RTOL, compare
 from .results import FAIL, PASS, CheckResult, todo
-from .running import DEFAULT_TIMEOUT, Outcome, call, guarded, outcome_failure
+from .running import DEFAULT_TIMEOUT, Outcome, call, guarded, outcome_failure, type_name
 
 
 def _split_case(case: Any) -> tuple[tuple, dict]:
@@ -153,7 +153,7 @@ def check_function(fn: Any, reference: Callable[..., Any], cases: Sequence[Any],
     name = name or getattr(fn, "__name__", "your function")
     if not callable(fn):
         problem = ("you gave None, not a function." if fn is None
-                   else f"expected a function, got a {type(fn).__name__}.")
+                   else f"expected a function, got {type_name(fn)}.")
         return CheckResult(FAIL, name, problem)
     runs = []
     for index, case in enumerate(cases):

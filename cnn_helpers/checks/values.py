@@ -10,7 +10,7 @@ import numpy as np
 
 from .compare import RTOL, compare, shape_problem
 from .results import FAIL, PASS, CheckResult
-from .running import DEFAULT_TIMEOUT, guarded, outcome_failure, resolve
+from .running import DEFAULT_TIMEOUT, guarded, outcome_failure, resolve, type_name
 
 
 def value_check(answer, expected, name, mistakes, rtol, atol, timeout, hint="") -> CheckResult:
@@ -64,7 +64,7 @@ def _as_shape(value: Any) -> tuple[tuple[int, ...] | None, str]:
     try:
         items = list(value)
     except TypeError:
-        return None, f"expected a shape tuple, got a {type(value).__name__}."
+        return None, f"expected a shape tuple, got {type_name(value)}."
     if any(isinstance(item, float | np.floating) for item in items):
         return None, (f"sizes must be whole numbers, but your shape {tuple(items)} contains "
                       "floats: use integer division `//` (or int()) where you used `/`.")
