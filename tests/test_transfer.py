@@ -191,7 +191,7 @@ def test_linear_probe_standardises_on_the_labelled_features_alone():
         return h, h.parameters(), None
 
     ref, ref_chosen = transfer.select(build, Z, y[:30], Z_val, y[30:], grid, 0,
-                                      batch_size=30)
+                                      batch_size=30, patience=None)
     assert chosen == ref_chosen
     np.testing.assert_allclose(head(F[30:]), ref(Z_val), rtol=1e-4, atol=1e-4)
     # Other validation features change nothing about the scaling.
