@@ -7,9 +7,11 @@ script is how the shipped weights were made:
     python scripts/train_source_model.py              # writes both shipped files
     python scripts/train_source_model.py --out-dir /tmp/weights
     python scripts/train_source_model.py --first-steps 5   # replay the first 5 steps only
+    python scripts/train_source_model.py --measure         # rescore the shipped models
 
 It trains two models with the recipes in ``cnn_helpers.demos.transfer``: the full source
-(``SOURCE_RECIPE``) and a truncated one on the first 1,040 letters (``TRUNCATED_RECIPE``).
+(``SOURCE_RECIPE``) and a truncated one on the first 1,040 letters (``TRUNCATED_RECIPE``),
+which stops early on 1,040 other letters (``--only truncated`` retrains it alone).
 Everything is seeded and BLAS runs on one thread, so on the same machine and numpy a run
 reproduces the shipped weights bit for bit. Each file also records a SHA-256 digest of the
 weights after the first few steps and of the images those steps used; ``--first-steps``
@@ -50,7 +52,7 @@ def first_steps(recipe, steps):
                                             elastic=recipe["elastic"])
     assert np.array_equal(y_used, y[used])
     data = (X, y, X[used[:1]], y[used[:1]])
-    model, _ = transfer.train_source_model(data, recipe, steps=steps)
+    model = transfer.train_source_model(data, recipe, steps=steps)[0]
     return {"first_steps": steps,
             "first_images_digest": transfer._data_digest(X[used], y[used]),
             "first_steps_digest": transfer.weights_digest(model)}
@@ -65,6 +67,11 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, default=2, help="processes rendering letters")
     parser.add_argument("--cache", default=None,
                         help="an .npz to keep the rendered letters in and reuse")
+    parser.add_argument("--only", choices=("full", "truncated"), default=None,
+                        help="train only one of the two source models")
+    parser.add_argument("--measure", action="store_true",
+                        help="train nothing: score the shipped models on the held-out "
+                             "letters again and record it in their files")
     args = parser.parse_args(argv)
 
     if args.first_steps is not None:
@@ -74,12 +81,35 @@ def main(argv=None):
                 print(f"{name}.{key} = {value}")
         return 0
 
+    if args.measure:
+        X_test, y_test = transfer._letters(range(transfer.SOURCE_RECIPE["n_test"]),
+                                           transfer.SOURCE_RECIPE["test_seed"],
+                                           transfer.SOURCE_RECIPE["elastic"], args.jobs, True)
+        for path in (transfer.WEIGHTS_PATH, transfer.TRUNCATED_PATH):
+            with np.load(path) as archive:
+                arrays = {k: archive[k] for k in archive.files}
+            model = transfer.load_source_model(path)[0]
+            arrays["meta.source_accuracy"] = np.float64(
+                np.mean(transfer.predict(model, X_test) == y_test))
+            arrays["meta.case_folded_accuracy"] = np.float64(
+                transfer.case_folded_accuracy(model, X_test, y_test))
+            # Written beside, then moved over: a reader never sees half a file.
+            temporary = path.with_suffix(".tmp.npz")
+            np.savez_compressed(temporary, **arrays)
+            os.replace(temporary, path)
+            print(f"{path.name}: accuracy {arrays['meta.source_accuracy']:.4f}, "
+                  f"either case {arrays['meta.case_folded_accuracy']:.4f}")
+        return 0
+
     start = time.perf_counter()
+    n_train = (transfer.TRUNCATED_RECIPE if args.only == "truncated"
+               else transfer.SOURCE_RECIPE)["n_train"]
     if args.cache and Path(args.cache).exists():
         with np.load(args.cache) as cached:
             X, y, X_test, y_test = (cached[k] for k in ("X", "y", "X_test", "y_test"))
     else:
-        X, y, X_test, y_test = transfer.letter_task(jobs=args.jobs, progress=True)
+        X, y, X_test, y_test = transfer.letter_task({"n_train": n_train}, jobs=args.jobs,
+                                                    progress=True)
         if args.cache:
             np.savez_compressed(args.cache, X=X, y=y, X_test=X_test, y_test=y_test)
     print(f"rendered {len(y):,} training and {len(y_test):,} test letters "
@@ -88,15 +118,25 @@ def main(argv=None):
     for name, recipe, path in (
             ("full", transfer.SOURCE_RECIPE, transfer.WEIGHTS_PATH),
             ("truncated", transfer.TRUNCATED_RECIPE, transfer.TRUNCATED_PATH)):
+        if args.only not in (None, name):
+            continue
         start = time.perf_counter()
         n = recipe["n_train"]
-        model, accuracy = transfer.train_source_model((X[:n], y[:n], X_test, y_test), recipe)
+        val = None
+        if "val_every" in recipe:  # other letters, for early stopping
+            val = transfer._letters(range(recipe["n_val"]), recipe["val_seed"],
+                                    recipe["elastic"], args.jobs, False)
+        model, accuracy, kept = transfer.train_source_model(
+            (X[:n], y[:n], X_test, y_test), recipe, val=val)
         seconds = time.perf_counter() - start
         extra = first_steps(recipe, transfer.FIRST_STEPS)
         extra["train_seconds"] = round(seconds, 1)
+        extra["steps_kept"] = kept
+        extra["case_folded_accuracy"] = transfer.case_folded_accuracy(model, X_test, y_test)
         transfer.save_source_model(model, accuracy, out / path.name, recipe, extra)
         print(f"{name} source: {n:,} letters, {model.num_parameters():,} parameters, "
-              f"accuracy on {len(y_test):,} held-out letters = {accuracy:.4f}, "
+              f"kept the weights after {kept:,} steps ({kept * recipe['batch_size'] / n:.0f} "
+              f"epochs), accuracy on {len(y_test):,} held-out letters = {accuracy:.4f}, "
               f"trained in {seconds:.0f} s, numpy {np.__version__}; wrote {out / path.name}")
     return 0
 

@@ -8,8 +8,9 @@ For each number of labelled digits per class (1, 2, 5, 10, 20, 50) and each seed
 then fine-tuning and a probe on random features, plus a linear probe on a source truncated
 to 1,040 letters. Each strategy
 chooses its learning rate and steps (scratch also whether to augment) on validation images,
-from the same number of trials; the test set is scored once per run. Cells are independent and seeded, so they run in parallel (``--jobs``) and give the
-same numbers in any order. The JSON lists, per strategy and budget, the test accuracies
+from the same number of trials, with early stopping on validation; the test set is
+scored once per run. Cells are independent and seeded, so they run in parallel
+(``--jobs``) and give the same numbers in any order. The JSON lists, per strategy and budget, the test accuracies
 in the order of the seeds.
 """
 
@@ -33,9 +34,9 @@ from cnn_helpers.demos import transfer  # noqa: E402
 
 def _cell(args):
     per_class, seed, strategies = args
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     out = transfer.run_cell(per_class, seed, strategies)
-    return per_class, seed, out, time.perf_counter() - start
+    return per_class, seed, out, time.perf_counter() - start, time.process_time() - cpu
 
 
 def main(argv=None):
@@ -47,37 +48,58 @@ def main(argv=None):
     parser.add_argument("--strategies", nargs="+",
                         default=list(transfer.STRATEGIES + transfer.ABLATIONS),
                         help="also: scratch_no_augmentation")
+    parser.add_argument("--resume", nargs="*", default=[], metavar="CELLS_JSONL",
+                        help="reuse the cells already recorded in these .cells.jsonl files "
+                             "(the same code and seeds give the same cells)")
     args = parser.parse_args(argv)
 
     # The largest budgets take longest: start them first so the workers finish together.
     tasks = [(n, s, tuple(args.strategies)) for n in sorted(args.budgets, reverse=True)
              for s in args.seeds]
-    cells, seconds = {}, {}
-    # Each finished cell is also appended here at once, so a long run can be read early.
+    cells, seconds, cpu = {}, {}, {}
+    reused = []
+    for path in args.resume:
+        for line in Path(path).read_text().splitlines():
+            record = json.loads(line)
+            key = (record["per_class"], record["seed"])
+            if (set(record["cell"]) == set(args.strategies) and key not in cells
+                    and key[0] in args.budgets and key[1] in args.seeds):
+                cells[key] = record["cell"]
+                seconds[f"{key[0]}/{key[1]}"] = record["seconds"]
+                cpu[f"{key[0]}/{key[1]}"] = record["cpu_seconds"]
+                reused.append(record)
+    tasks = [task for task in tasks if task[:2] not in cells]
+    # Each finished cell is also appended here at once, so a long run can be read early
+    # (and resumed).
     partial = Path(args.out).with_suffix(".cells.jsonl")
     partial.parent.mkdir(parents=True, exist_ok=True)
-    partial.write_text("")
+    partial.write_text("".join(json.dumps(record) + "\n" for record in reused))
     load_start = os.getloadavg()
     start = time.perf_counter()
     with ProcessPoolExecutor(args.jobs) as pool:
         futures = [pool.submit(_cell, task) for task in tasks]
         for future in tqdm(as_completed(futures), total=len(futures), desc="cells",
                            unit="cell"):
-            n, s, out, sec = future.result()
+            n, s, out, sec, cpu_sec = future.result()
             cells[(n, s)] = out
             seconds[f"{n}/{s}"] = round(sec, 1)
+            cpu[f"{n}/{s}"] = round(cpu_sec, 1)
             with partial.open("a") as f:
                 f.write(json.dumps({"per_class": n, "seed": s, "seconds": round(sec, 1),
-                                    "cell": out}) + "\n")
+                                    "cpu_seconds": round(cpu_sec, 1), "cell": out})
+                        + "\n")
     wall = time.perf_counter() - start
     _, meta = transfer.load_source_model()
     results = transfer.collect(cells, sorted(args.budgets), args.seeds, meta)
     # The machine's load (1, 5, 15 minutes) at the start and the end: a shared machine
-    # runs the same cells more slowly.
+    # runs the same cells more slowly. The CPU time of the cells does not depend on the
+    # load: divided by the number of processes, it is the wall time on idle cores.
     results["timing"] = {"wall_seconds": round(wall, 1), "jobs": args.jobs,
+                         "cells_reused": len(reused),
+                         "cpu_seconds": round(sum(cpu.values()), 1),
                          "load_average": {"start": [round(x, 1) for x in load_start],
                                           "end": [round(x, 1) for x in os.getloadavg()]},
-                         "cell_seconds": seconds}
+                         "cell_seconds": seconds, "cell_cpu_seconds": cpu}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=1) + "\n")
     if "scratch" in results["accuracy"]:
@@ -89,7 +111,8 @@ def main(argv=None):
               f"{seeds} seeds")
     if not edges:
         print("no chosen setting sits at an end of its grid in most seeds of a budget")
-    print(f"{len(tasks)} cells in {wall:.0f} s with {args.jobs} processes; wrote {args.out}")
+    print(f"{len(tasks)} cells in {wall:.0f} s with {args.jobs} processes "
+          f"({sum(cpu.values()) / 60:.1f} CPU-minutes); wrote {args.out}")
     return 0
 
 

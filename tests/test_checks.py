@@ -7,9 +7,10 @@ import time
 
 import numpy as np
 import pytest
+from scipy import stats
 
 import cnn_helpers as ch
-from cnn_helpers import architectures, augment, checks
+from cnn_helpers import architectures, checks
 from cnn_helpers.checks import (
     Conv,
     Linear,
@@ -450,8 +451,44 @@ def _by_hand_conv1d():
     return ch.conv1d(np.array([1.0, 3, 0, 2, 2]), np.array([2.0, 0, -1]), 1.0)
 
 
-def _label_preserving():
-    return [True, True, True, False, False, False]
+def _frozen_model(source, n_classes, lr):
+    body = source[:-1].freeze()
+    head = ch.nn.Linear(source[-1].in_features, n_classes, rng=0)
+    return ch.nn.Sequential(body, head), ch.optim.Adam(head.parameters(), lr=lr), body
+
+
+def _frozen_model_all_params(source, n_classes, lr):
+    model, _, body = _frozen_model(source, n_classes, lr)
+    return model, ch.optim.Adam(model.parameters(), lr=lr), body
+
+
+def _frozen_model_bn_training(source, n_classes, lr):
+    model, optimizer, _ = _frozen_model(source, n_classes, lr)
+    return model, optimizer, None
+
+
+def _frozen_model_not_frozen(source, n_classes, lr):
+    body = source[:-1]
+    model = ch.nn.Sequential(body, ch.nn.Linear(source[-1].in_features, n_classes, rng=0))
+    return model, ch.optim.Adam(model.parameters(), lr=lr), body
+
+
+def _paired_interval(a, b):
+    d = np.asarray(a, float) - np.asarray(b, float)
+    half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
+    return d.mean(), d.mean() - half, d.mean() + half
+
+
+def _paired_interval_unpaired(a, b):
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    result = stats.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
+    return a.mean() - b.mean(), result.low, result.high
+
+
+def _paired_interval_z(a, b):
+    d = np.asarray(a, float) - np.asarray(b, float)
+    half = 1.96 * d.std(ddof=1) / np.sqrt(len(d))
+    return d.mean(), d.mean() - half, d.mean() + half
 
 
 def _keeps_neighbours(perm, side=8):
@@ -541,10 +578,8 @@ EXERCISES = [
     ("vgg_block_params", checks.check_vgg_block_params,
      lambda: 256 * 9 * 128 + 256 + 2 * (256 * 9 * 256 + 256), ()),
     ("alexnet_conv1_shape", checks.check_alexnet_conv1_shape, lambda: (64, 55, 55), ()),
-    ("block1_shape", checks.check_block1_shape, lambda: (10, 16, 4, 4), ()),
-    ("n_trainable", checks.check_n_trainable, lambda: 32 * 16 * 9 + 32 + 128 * 10 + 10, ()),
-    ("shift", checks.check_shift, augment.shift_image, ()),
-    ("label_preserving", checks.check_label_preserving, _label_preserving, ()),
+    ("frozen_model", checks.check_frozen_model, _frozen_model, ()),
+    ("paired_interval", checks.check_paired_interval, _paired_interval, ()),
     ("my_numerical_saliency", checks.check_my_numerical_saliency,
      lambda score, image, h=1e-4: inside.numerical_saliency(score, image, h), ()),
     ("my_occlusion", checks.check_my_occlusion, inside.occlusion_map, ()),
@@ -625,15 +660,15 @@ EXERCISE_MISTAKES = [
      "whatever the strides", ""),
     ("alexnet-channels-last", lambda: checks.check_alexnet_conv1_shape(lambda: (55, 55, 64)),
      "channels-last", "(64, 55, 55)"),
-    ("block-no-pool", lambda: checks.check_block1_shape(lambda: (10, 16, 8, 8)), "pooling was left out",
-     "(10, 16, 4, 4)"),
-    ("trainable-all", lambda: checks.check_n_trainable(lambda: 6090), "frozen", "5930"),
-    ("shift-roll", lambda: checks.check_shift(lambda im, dy, dx: np.roll(im, (dy, dx), axis=(0, 1))),
-     "np.roll", ""),
-    ("label-one-wrong", lambda: checks.check_label_preserving(
-        lambda: [True, True, True, True, False, False]), "1 of your 6 answers is wrong", "mirror"),
-    ("label-not-bools", lambda: checks.check_label_preserving(lambda: [1, 1, 1, 0, 0, 0]),
-     "booleans", ""),
+    ("frozen-all-params", lambda: checks.check_frozen_model(_frozen_model_all_params),
+     "optimiser holds the frozen parameters", "head.parameters"),
+    ("frozen-bn-training", lambda: checks.check_frozen_model(_frozen_model_bn_training),
+     "running statistics", "body"),
+    ("frozen-not-frozen", lambda: checks.check_frozen_model(_frozen_model_not_frozen),
+     "not frozen", "freeze()"),
+    ("paired-unpaired", lambda: checks.check_paired_interval(_paired_interval_unpaired),
+     "independent samples", "t.ppf"),
+    ("paired-z", lambda: checks.check_paired_interval(_paired_interval_z), "1.96", "2.77"),
     ("saliency-no-abs", lambda: checks.check_my_numerical_saliency(
         lambda s, im, h=1e-4: inside.numerical_score_gradient(s, im).max(axis=0)), "absolute value", ""),
     ("fgsm-no-clip", lambda: checks.check_my_fgsm(lambda x, g, e, x_max=1.0: x + e * np.sign(g)),

@@ -1,6 +1,7 @@
 """The mistake catalogues of the exercise checkers compute the mistakes they name."""
 
 import numpy as np
+import pytest
 
 import cnn_helpers as ch
 from cnn_helpers import architectures as arch
@@ -586,3 +587,38 @@ def test_patch_matrix_reference_is_unfold_and_the_mistakes_are_named():
         assert "one window too few" in short.message
     finally:
         checks.set_grading(None)
+
+
+
+def test_paired_interval_mistakes_are_the_mistakes_they_name():
+    """Chapter 8's checker computes its t quantiles without scipy; scipy is the oracle."""
+    from scipy import stats
+
+    from cnn_helpers.checks.exercises import transfer as transfer_checks
+
+    for df in (1, 2, 4, 7, 12.5):
+        assert transfer_checks._t_quantile(0.975, df) == pytest.approx(
+            stats.t.ppf(0.975, df), rel=1e-9)
+    a = np.array([0.70, 0.72, 0.69, 0.75, 0.71])
+    b = np.array([0.62, 0.66, 0.65, 0.64, 0.60])
+    d, n = a - b, len(a)
+    se = d.std(ddof=1) / np.sqrt(n)
+    welch = stats.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
+    pooled = stats.ttest_ind(a, b, equal_var=True).confidence_interval(0.95)
+    expected = [
+        (welch.low, welch.high),
+        (pooled.low, pooled.high),
+        (d.mean() - stats.norm.ppf(0.975) * se, d.mean() + stats.norm.ppf(0.975) * se),
+        (d.mean() - stats.t.ppf(0.975, n) * se, d.mean() + stats.t.ppf(0.975, n) * se),
+        (d.mean() - stats.t.ppf(0.95, n - 1) * se, d.mean() + stats.t.ppf(0.95, n - 1) * se),
+        (d.mean() - stats.t.ppf(0.975, n - 1) * d.std() / np.sqrt(n),
+         d.mean() + stats.t.ppf(0.975, n - 1) * d.std() / np.sqrt(n)),
+        (-d.mean() - stats.t.ppf(0.975, n - 1) * se, -d.mean() + stats.t.ppf(0.975, n - 1) * se),
+    ]
+    mistakes = transfer_checks._difference_mistakes()
+    assert len(mistakes) == len(expected)
+    for (message, wrong), (low, high) in zip(mistakes.items(), expected, strict=True):
+        _, got_low, got_high = wrong(a, b)
+        assert (got_low, got_high) == pytest.approx((low, high), rel=1e-7), message
+    paired = stats.ttest_rel(a, b).confidence_interval(0.95)
+    assert transfer_checks._paired(a, b)[1:] == pytest.approx((paired.low, paired.high))

@@ -102,12 +102,7 @@ from .exercises.pooling import (
     check_my_max_pool2d,
     check_non_commuting,
 )
-from .exercises.transfer import (
-    check_block1_shape,
-    check_label_preserving,
-    check_n_trainable,
-    check_shift,
-)
+from .exercises.transfer import check_frozen_model, check_paired_interval
 from .functions import check_function
 from .mistakes import conv_mistakes, output_size_mistakes, pool_mistakes
 from .references import reference_conv, reference_pool
@@ -149,10 +144,8 @@ __all__ = [
     "check_my_receptive_field",
     "check_sketch",
     "check_vgg_block_params",
-    "check_block1_shape",
-    "check_label_preserving",
-    "check_n_trainable",
-    "check_shift",
+    "check_frozen_model",
+    "check_paired_interval",
     "check_fgsm_l2_size",
     "check_my_fgsm",
     "check_my_numerical_saliency",

@@ -45,6 +45,8 @@ __all__ = [
     "BUDGETS",
     "SEEDS",
     "SEARCH",
+    "PATIENCE",
+    "runs_of",
     "n_trials",
     "grid_edges",
     "source_cnn",
@@ -52,6 +54,7 @@ __all__ = [
     "letter_task",
     "train_steps",
     "train_source_model",
+    "case_folded_accuracy",
     "weights_digest",
     "save_source_model",
     "load_source_model",
@@ -60,6 +63,7 @@ __all__ = [
     "features_of",
     "linear_probe",
     "fine_tune",
+    "scratch",
     "select",
     "run_cell",
     "collect",
@@ -82,11 +86,14 @@ RESULTS_PATH = WEIGHTS_DIR / "transfer_results.json"
 META_PREFIX = "meta."
 
 # How the shipped source models were trained (scripts/train_source_model.py reads these).
-# The truncated source sees only the first 1,040 letters (20 per class), with the same
-# number of steps: the same training on a source no bigger than the target.
+# The full source takes 4,000 steps of 128 letters, about 10 epochs. The truncated source
+# sees only the first 1,040 letters (20 per class); the same 4,000 steps would be about
+# 490 epochs of them, so it stops early: every ``val_every`` steps it reads its accuracy
+# on ``n_val`` other letters (drawn with ``val_seed``) and keeps the best weights.
 SOURCE_RECIPE = dict(n_train=52_000, n_test=5_200, data_seed=0, test_seed=1, seed=0,
                      steps=4_000, batch_size=128, lr=3e-3, elastic=True)
-TRUNCATED_RECIPE = {**SOURCE_RECIPE, "n_train": 1_040}
+TRUNCATED_RECIPE = {**SOURCE_RECIPE, "n_train": 1_040, "val_every": 100, "n_val": 1_040,
+                    "val_seed": 2}
 # Steps whose weights the script records as a digest, for the test that replays them.
 FIRST_STEPS = 5
 
@@ -96,31 +103,50 @@ BUDGETS = (1, 2, 5, 10, 20, 50)
 SEEDS = (0, 1, 2, 3, 4)
 VAL_PER_CLASS = 30
 
-# The search every strategy gets: the same number of trials, 36, each a setting whose
+# The search every strategy gets: the same number of trials, 72, each a setting whose
 # validation accuracy is read. A run trains at one learning rate (with or without the
-# augmentation) and reads the validation accuracy after each of its step counts, so one
-# run gives several trials. The grids are spread around each strategy's usual range: a
-# network from random weights needs more steps than one that starts pretrained, a linear
-# layer on fixed features takes larger steps. Scratch searches the augmentation too (with
-# few labels, shifts may hurt as much as help); the learners that start pretrained keep the
-# shifts their source was trained with and spend the same budget on more learning rates.
+# augmentation) and reads the validation accuracy at each of its 12 step counts, so one
+# run gives 12 trials; a run that trains a network stops early once ``PATIENCE``
+# readings in a row have not beaten its best (early stopping on validation), which saves
+# most of the time of runs that have stopped improving; the linear probes, cheap to
+# train, read every step count. Every strategy has 6 runs. The grids reach past every value an
+# earlier, narrower search chose: a network from random weights needs more steps than
+# one that starts pretrained, and pretrained convolutions take smaller steps. Scratch
+# also tries training without the shifts, at the two learning rates that won without
+# them before (with few labels, shifts may hurt as much as help); the learners that start
+# pretrained keep the shifts their source was trained with. Every linear probe
+# standardises its features (mean and standard deviation of the labelled images), so one
+# grid serves them all.
+_LONG = (50, 100, 200, 300, 400, 600, 800, 1200, 1600, 2000, 2400, 3200)
+_SHORT = (25, 50, 100, 150, 200, 300, 400, 600, 800, 1000, 1200, 1600)
+_PROBE = {"augment": (False,), "lr": (1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1),
+          "steps": _SHORT}
 SEARCH = {
-    "scratch": {"augment": (True, False), "lr": (3e-3, 1e-2, 3e-2),
-                "steps": (50, 100, 200, 400, 800, 1600)},
-    "linear_probe": {"augment": (False,), "lr": (1e-3, 3e-3, 1e-2, 3e-2),
-                     "steps": (25, 50, 100, 150, 200, 300, 400, 600, 800)},
-    "random_features": {"augment": (False,), "lr": (1e-2, 3e-2, 1e-1, 3e-1),
-                        "steps": (25, 50, 100, 150, 200, 300, 400, 600, 800)},
-    "fine_tune": {"augment": (True,), "lr": (3e-4, 1e-3, 3e-3, 1e-2),
-                  "steps": (25, 50, 100, 150, 200, 300, 400, 600, 800)},
-    "lp_ft": {"augment": (True,), "lr": (1e-4, 3e-4, 1e-3, 3e-3),
-              "steps": (25, 50, 100, 150, 200, 300, 400, 600, 800)},
+    "scratch": {"augment": (True, False), "lr": (1e-3, 3e-3, 1e-2, 3e-2),
+                "runs": ((True, 1e-3), (True, 3e-3), (True, 1e-2), (True, 3e-2),
+                         (False, 3e-3), (False, 1e-2)),
+                "steps": _LONG},
+    "linear_probe": _PROBE,
+    "random_features": _PROBE,
+    "fine_tune": {"augment": (True,), "lr": (3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1),
+                  "steps": _SHORT},
+    "lp_ft": {"augment": (True,), "lr": (3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2),
+              "steps": _SHORT},
 }
+PATIENCE = 3
+
+
+def runs_of(search):
+    """The ``(augment, lr)`` pairs a search trains: ``search['runs']`` if given,
+    else every augmentation with every learning rate."""
+    if "runs" in search:
+        return [(bool(a), float(lr)) for a, lr in search["runs"]]
+    return [(a, lr) for a in search["augment"] for lr in search["lr"]]
 
 
 def n_trials(search):
-    """How many settings a search tries: augmentations x learning rates x step counts."""
-    return len(search["augment"]) * len(search["lr"]) * len(search["steps"])
+    """How many settings a search tries: runs x step counts."""
+    return len(runs_of(search)) * len(search["steps"])
 
 
 BATCH_SIZE = 32
@@ -271,19 +297,42 @@ def _accuracy(model, X, y):
 # The source model: training, saving, loading
 # --------------------------------------------------------------------------
 
-def train_source_model(data, recipe=None, steps=None):
+def train_source_model(data, recipe=None, steps=None, val=None):
     """Train :func:`source_cnn` on the letters ``data = (X, y, X_test, y_test)``.
 
-    Returns ``(model, accuracy)``, the accuracy on the held-out letters. ``steps``
-    overrides the recipe's number of steps (the test replays the first few).
+    Returns ``(model, accuracy, steps_kept)``, the accuracy on the held-out letters.
+    ``steps`` overrides the recipe's number of steps (the test replays the first few).
+    With ``val = (X_val, y_val)`` and a recipe with ``val_every``, the weights kept are
+    those of the step count (a multiple of ``val_every``) with the best accuracy on
+    ``val``: early stopping.
     """
     recipe = {**SOURCE_RECIPE, **(recipe or {})}
     X, y, X_test, y_test = data
     model = source_cnn(recipe["seed"], n_classes=int(y.max()) + 1)
     optimizer = Adam(model.parameters(), lr=recipe["lr"])
-    train_steps(model, optimizer, X, y, recipe["steps"] if steps is None else steps,
-                recipe["batch_size"], seed=recipe["seed"], augment=augmentation())
-    return model, _accuracy(model, X_test, y_test)
+    steps = recipe["steps"] if steps is None else steps
+    every = recipe.get("val_every") if val is not None else None
+    rng = np.random.default_rng(recipe["seed"])
+    best, done = (-1.0, None, steps), 0
+    while done < steps:
+        chunk = min(every or steps, steps - done)
+        train_steps(model, optimizer, X, y, chunk, recipe["batch_size"], seed=rng,
+                    augment=augmentation())
+        done += chunk
+        if every:
+            val_acc = _accuracy(model, *val)
+            if val_acc > best[0]:
+                best = (val_acc, model.state_dict(), done)
+    if every:
+        model.load_state_dict(best[1])
+        model.eval()
+    return model, _accuracy(model, X_test, y_test), best[2]
+
+
+def case_folded_accuracy(model, X, y):
+    """Accuracy on letters when a letter counts as right in either case (``k`` and
+    ``k + 26`` are the capital and small forms of one letter)."""
+    return float(np.mean(predict(model, X) % 26 == np.asarray(y) % 26))
 
 
 def weights_digest(model):
@@ -349,53 +398,81 @@ def features_of(body, X, batch_size=256):
     return np.concatenate([body(X[k:k + batch_size]) for k in range(0, len(X), batch_size)])
 
 
-def select(build, X, y, X_val, y_val, search, seed, batch_size=BATCH_SIZE):
-    """Train ``build()`` with each setting of ``search``; keep the best on validation.
+def select(build, X, y, X_val, y_val, search, seed, batch_size=BATCH_SIZE,
+           patience=PATIENCE):
+    """Train ``build()`` with each setting of ``search``; keep the best on
+    validation.
 
-    ``search`` holds ``'augment'`` (``True``: :func:`augmentation` on every batch),
-    ``'lr'`` and ``'steps'``. ``build()`` returns ``(model, trainable_parameters,
-    frozen_part_or_None)``. One run per augmentation and learning rate reads the validation
-    accuracy after each number of steps; the weights with the highest one (earliest on
-    ties) win. Returns ``(model, {'lr', 'steps', 'augment', 'val'})``.
+    ``build()`` returns ``(model, trainable_parameters, frozen_part)``, the
+    last ``None`` when nothing is frozen. ``search`` holds the learning rates
+    and augmentations to try (:func:`runs_of`) and the ``'steps'``. Each run
+    reads the validation accuracy at each step count, and stops after
+    ``patience`` readings without a new best. Returns ``(model, chosen)``.
     """
     best_val, best = -1.0, None
-    runs = [(a, lr) for a in search["augment"] for lr in search["lr"]]
-    for k, (augmented, lr) in enumerate(runs):
+    for k, (augmented, lr) in enumerate(runs_of(search)):
         model, params, frozen = build()
         optimizer = Adam(params, lr=lr)
+        augment = augmentation() if augmented else None
         rng = np.random.default_rng([seed, k])
-        done = 0
+        done, run_best, since = 0, -1.0, 0
         for steps in search["steps"]:
-            train_steps(model, optimizer, X, y, steps - done, batch_size, seed=rng,
-                        augment=augmentation() if augmented else None, frozen=frozen)
+            train_steps(model, optimizer, X, y, steps - done, batch_size,
+                        seed=rng, augment=augment, frozen=frozen)
             done = steps
             val = _accuracy(model, X_val, y_val)
-            if val > best_val:
-                chosen = dict(lr=lr, steps=steps, augment=bool(augmented), val=val)
+            if val > best_val:  # the earliest of equal readings wins
+                chosen = dict(lr=lr, steps=steps, augment=augmented, val=val)
                 best_val, best = val, (model.state_dict(), chosen)
-    model, _, _ = build()
+            since = 0 if val > run_best else since + 1
+            run_best = max(run_best, val)
+            if patience and since >= patience:
+                break  # early stopping: no new best in `patience` readings
+    model = build()[0]
     model.load_state_dict(best[0])
     model.eval()
     return model, best[1]
 
 
 def linear_probe(F, y, F_val, y_val, seed, search=SEARCH["linear_probe"]):
-    """A new linear classifier on fixed features ``F``; full-batch Adam, chosen on validation."""
-    n_classes = int(y.max()) + 1
+    """A new linear classifier on fixed features ``F``, chosen on validation.
+
+    The features are standardised with the mean and standard deviation of
+    the labelled ``F`` alone; the head returned takes raw features (the
+    scaling is folded into its weights and bias). A probe trains in a blink,
+    so every run reads all its step counts: no early stopping.
+    """
+    mean, std = F.mean(axis=0), F.std(axis=0)
+    std = np.where(std > 0, std, 1).astype(F.dtype)  # constant: left as is
 
     def build():
-        head = Linear(F.shape[1], n_classes, rng=np.random.default_rng([seed, 1]))
+        head = Linear(F.shape[1], int(y.max()) + 1,
+                      rng=np.random.default_rng([seed, 1]))
         return head, head.parameters(), None
 
-    return select(build, F, y, F_val, y_val, {**search, "augment": (False,)}, seed,
-                  batch_size=len(y))
+    grid = {**search, "augment": (False,)}
+    head, chosen = select(build, (F - mean) / std, y, (F_val - mean) / std,
+                          y_val, grid, seed, batch_size=len(y), patience=None)
+    head.weight.data = head.weight.data / std  # W (x - mean) / std + b
+    head.bias.data = head.bias.data - head.weight.data @ mean
+    return head, chosen
 
 
 def fine_tune(source, head, X, y, X_val, y_val, seed, search):
-    """Every layer of ``source[:-1]`` and the new ``head`` trained together, with the
-    settings of ``search`` (see :func:`select`) chosen on validation."""
+    """Every layer of ``source[:-1]`` and ``head`` trained together, chosen
+    on validation. LP-FT passes the linear probe's head, fine-tune a new
+    one."""
     def build():
         model = Sequential(_copy(source)[:-1], _copy(head))
+        return model, model.parameters(), None
+
+    return select(build, X, y, X_val, y_val, search, seed)
+
+
+def scratch(X, y, X_val, y_val, seed, search, n_classes=10):
+    """The source's architecture from random weights, every layer trained."""
+    def build():
+        model = source_cnn(seed=[seed, 2], n_classes=n_classes)
         return model, model.parameters(), None
 
     return select(build, X, y, X_val, y_val, search, seed)
@@ -430,17 +507,13 @@ def run_cell(per_class, seed, strategies=STRATEGIES + ABLATIONS, digits=None,
     if truncated is None and any("truncated" in s for s in strategies):
         truncated = load_source_model(TRUNCATED_PATH)[0]
 
-    def scratch_build():
-        model = source_cnn(seed=[seed, 2], n_classes=n_classes)
-        return model, model.parameters(), None
-
     probes = {}
     for name in strategies:
         if name in ("scratch", "scratch_no_augmentation"):
             grid = search["scratch"]
             if name == "scratch_no_augmentation":
-                grid = {**grid, "augment": (False,)}
-            model, chosen = select(scratch_build, X, y, X_val, y_val, grid, seed)
+                grid = _no_augmentation(grid)
+            model, chosen = scratch(X, y, X_val, y_val, seed, grid, n_classes)
             score(name, model, chosen)
         elif name in ("linear_probe", "linear_probe_truncated", "random_features"):
             net = {"linear_probe": source, "linear_probe_truncated": truncated,
@@ -506,10 +579,16 @@ def collect(cells, budgets, seeds, source_meta, search=None):
     }
 
 
+def _no_augmentation(grid):
+    """Scratch's grid without the shifts: every learning rate, unaugmented."""
+    grid = {k: v for k, v in grid.items() if k != "runs"}
+    return {**grid, "augment": (False,)}
+
+
 def _grid(search, name):
     """The grid a strategy (or an ablation) searched."""
     if name == "scratch_no_augmentation":
-        return {**search["scratch"], "augment": (False,)}
+        return _no_augmentation(search["scratch"])
     return search[name.replace("_truncated", "")]
 
 

@@ -1,91 +1,244 @@
-"""Checkers for chapter 8, transfer learning and augmentation."""
+"""Checkers for chapter 8, transfer learning: a frozen model and its optimiser, and
+the paired difference of two learners with its 95% interval."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from ...conv import conv_output_size
-from ..counts import Conv, Linear, check_count
 from ..functions import check_function
 from ..results import FAIL, PASS, CheckResult
-from ..running import guarded, outcome_failure, resolve
-from ..values import check_shape
+from ..running import call, guarded, outcome_failure
 from ._common import with_cases
 
-
-def check_block1_shape(fn, **kw):
-    """(10, 1, 8, 8) through Conv2d(1, 16, 3, padding=1), ReLU and MaxPool2d(2)."""
-    conv = conv_output_size(8, 3, 1, 1)
-    pooled = conv_output_size(conv, 2, 2)
-    unpadded = conv_output_size(conv_output_size(8, 3), 2, 2)
-    return check_shape(fn, (10, 16, pooled, pooled), name="block1_shape", mistakes={
-        "It looks like the max pooling was left out.": (10, 16, conv, conv),
-        "The block ends with the pooling; the flattening comes later.":
-            (10, 16 * pooled * pooled),
-        "The batch axis is missing.": (16, pooled, pooled),
-        "It looks like the convolution's padding was left out.":
-            (10, 16, unpadded, unpadded),
-    }, **kw)
+# --------------------------------------------------------------------------
+# Build the frozen model and its optimiser
+# --------------------------------------------------------------------------
 
 
-def check_n_trainable(fn, **kw):
-    """Block 2's convolution, fine-tuned, and the new Linear(128, 10)."""
-    frozen = Conv(1, 16, 3)
-    tuned = [Conv(16, 32, 3), Linear(128, 10)]
-    every = sum(layer.weights() + layer.biases() for layer in [frozen, *tuned])
-    return check_count(fn, tuned, name="n_trainable", mistakes={
-        "That counts the frozen block too.": every,
-        "It looks like only the new layer was counted.": tuned[1].weights() + tuned[1].biases(),
-    }, **kw)
+def _source_with_batchnorm(seed=0):
+    """A small pretrained-looking network with BatchNorm in the part to freeze, so
+    that a frozen part left in training mode shows in its running statistics."""
+    from ... import nn
+
+    rng = np.random.default_rng(seed)
+    source = nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1, rng=rng), nn.BatchNorm2d(4), nn.ReLU(),
+        nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64, 52, rng=rng))
+    source.eval()
+    return source
 
 
-def _shift_cases():
-    rng = np.random.default_rng(8)
-    return [(np.arange(1.0, 10.0).reshape(3, 3), 1, 0),
-            (np.arange(1.0, 10.0).reshape(3, 3), 0, -1),
-            (rng.random((8, 8)), 2, -3), (rng.random((5, 7)), -1, 2),
-            (rng.random((4, 4)), 0, 0)]
+def _train_a_little(model, optimizer, frozen, X, y, steps=5):
+    """The training loop of the chapter, in short: ``model.train()``, the frozen part
+    back to evaluation mode, forward, loss, backward, step."""
+    from ...losses import cross_entropy_backward
+
+    for _ in range(steps):
+        model.train()
+        if frozen is not None:
+            frozen.eval()
+        logits = model(X)
+        optimizer.zero_grad()
+        model.backward(cross_entropy_backward(logits, y))
+        optimizer.step()
+    model.eval()
 
 
-@guarded
-def check_shift(fn, *, cases=None):
-    """``shift(image, dy, dx)``: moved down and right, zeros where uncovered."""
-    from ...augment import shift_image
-
-    return check_function.__wrapped__(
-        fn, shift_image, with_cases(_shift_cases(), cases), name="shift",
-        arg_names=("image", "dy", "dx"), mistakes={
-            "Pixels wrap around to the other side: that is np.roll, not a shift.":
-                lambda image, dy, dx: np.roll(image, (dy, dx), axis=(0, 1)),
-            "The image moved the opposite way.":
-                lambda image, dy, dx: shift_image(image, -dy, -dx),
-            "Rows and columns are swapped: dy moves along axis 0, dx along axis 1.":
-                lambda image, dy, dx: shift_image(image, dx, dy),
-        })
-
-
-# Shift by one pixel, rotate by 10 degrees, faint noise, mirror, half turn, shift by four.
-_KEEPS_LABEL = (True, True, True, False, False, False)
+def _parameters_of(optimizer):
+    return [p for group in getattr(optimizer, "param_groups", []) for p in group["params"]]
 
 
 @guarded
-def check_label_preserving(fn):
-    """``label_preserving()``: six booleans. Only the number of wrong ones is told,
-    since naming a wrong item would give its answer away."""
-    name = "label_preserving"
-    outcome = resolve(fn, 5.0)
+def check_frozen_model(fn, *, n_classes=10, lr=1e-2):
+    """``frozen_model(source, n_classes, lr)`` returns ``(model, optimizer, frozen)``:
+    every layer of ``source`` but the last, frozen, under a new linear classifier; an
+    Adam optimiser over the trainable parameters only; the frozen part, which the
+    training loop keeps in evaluation mode. The check trains the result for a few
+    steps on a source with BatchNorm and looks at what moved."""
+    from ...optim import Optimizer
+
+    name = "frozen_model"
+    outcome = call(fn, (_source_with_batchnorm(), n_classes, lr), {}, 10.0)
     failure = outcome_failure(outcome, name)
     if failure is not None:
         return failure
     answer = outcome.value
-    if (not isinstance(answer, list | tuple | np.ndarray) or len(answer) != len(_KEEPS_LABEL)
-            or not all(isinstance(a, bool | np.bool_) for a in answer)):
-        return CheckResult(FAIL, name, f"expected a list of {len(_KEEPS_LABEL)} booleans "
-                           "(True or False), in the order of the exercise.")
-    wrong = sum(bool(a) != b for a, b in zip(answer, _KEEPS_LABEL, strict=True))
-    if not wrong:
-        return CheckResult(PASS, name, "correct.")
-    return CheckResult(FAIL, name, f"{wrong} of your {len(_KEEPS_LABEL)} answers "
-                       f"{'is' if wrong == 1 else 'are'} wrong.", [
-        "For each change ask: would a person still read the same digit, "
-        "and does handwriting vary that way?"])
+    if not isinstance(answer, tuple | list) or len(answer) != 3:
+        return CheckResult(FAIL, name, "expected three things back: "
+                           "(model, optimizer, frozen).")
+    model, optimizer, frozen = answer
+    if not isinstance(optimizer, Optimizer):
+        return CheckResult(FAIL, name, "the second result must be an optimiser, "
+                           f"not a {type(optimizer).__name__}.")
+    rng = np.random.default_rng(1)
+    X = rng.random((12, 1, 8, 8)).astype(np.float32)
+    y = np.arange(12) % n_classes
+    try:
+        out = model(X)
+    except Exception as exc:  # the reader's model: report, don't crash
+        return CheckResult(FAIL, name, f"the model raised {type(exc).__name__} on a "
+                           "batch of shape (12, 1, 8, 8).", [str(exc)])
+    if getattr(out, "shape", None) != (12, n_classes):
+        return CheckResult(FAIL, name, f"the model gives {getattr(out, 'shape', out)} "
+                           f"for 12 images; it needs one score per class, (12, {n_classes}).")
+    params = list(model.parameters())
+    if any(p.shape[0] == 52 for p in params):
+        return CheckResult(FAIL, name, "the source's last layer, which scores the 52 "
+                           "letters, is still in the model.", [
+                               "Keep every layer but the last, then add the new one."])
+    # The new classifier is the layer with one row per class; the rest was pretrained.
+    head = [p for p in params if p.shape[0] == n_classes]
+    body = [p for p in params if p.shape[0] != n_classes]
+    body_before = [p.data.copy() for p in body]
+    head_before = [p.data.copy() for p in head]
+    stats_before = {k: np.array(v, copy=True) for k, v in model.named_buffers()}
+    in_optimizer = {id(p) for p in _parameters_of(optimizer)}
+    thawed = sum(p.requires_grad for p in body)
+    try:
+        _train_a_little(model, optimizer, frozen, X, y)
+    except Exception as exc:
+        return CheckResult(FAIL, name, f"training the model raised {type(exc).__name__}.",
+                           [str(exc)])
+    if any(not np.array_equal(p.data, old) for p, old in zip(body, body_before,
+                                                            strict=True)):
+        return CheckResult(FAIL, name, "the pretrained layers changed during training: "
+                           "they are not frozen.", [
+                               "Freezing switches off `requires_grad` on every parameter of "
+                               "the part you keep, and the optimiser must not hold them."])
+    if thawed:
+        return CheckResult(FAIL, name, f"{thawed} parameter arrays of the pretrained layers "
+                           "still have requires_grad=True.", [
+                               "They stayed put only because the optimiser does not hold "
+                               "them; they still collect gradients at every step."])
+    if any(id(p) in in_optimizer for p in body):
+        return CheckResult(FAIL, name, "the optimiser holds the frozen parameters too "
+                           "(it was given every parameter of the model).", [
+                               "Give it only the parameters that train: with weight decay, "
+                               "or once a layer is unfrozen, it would change them."])
+    if any(not np.array_equal(v, stats_before[k]) for k, v in model.named_buffers()):
+        return CheckResult(FAIL, name, "the BatchNorm of the frozen part updated its "
+                           "running statistics during training.", [
+                               "`model.train()` switches every layer to training mode; the "
+                               "loop puts the part you return as `frozen` back in evaluation "
+                               "mode."])
+    if {id(p) for p in head} != in_optimizer:
+        return CheckResult(FAIL, name, "the optimiser does not hold exactly the new "
+                           "classifier's parameters.")
+    if all(np.array_equal(p.data, old) for p, old in zip(head, head_before, strict=True)):
+        return CheckResult(FAIL, name, "the new classifier did not learn in 5 steps.")
+    lrs = {group.get("lr") for group in optimizer.param_groups}
+    if lrs != {lr}:
+        return CheckResult(FAIL, name, "the optimiser's learning rate is not the `lr` "
+                           "it was given.")
+    return CheckResult(PASS, name, "the pretrained layers stayed fixed, BatchNorm "
+                       "statistics included, and only the new classifier learned.")
+
+
+# --------------------------------------------------------------------------
+# The paired difference and its 95% interval
+# --------------------------------------------------------------------------
+
+
+def _t_cdf(t, df, n=20_001):
+    """Student's t distribution function at ``t >= 0``: one half plus the integral of
+    its density from 0 to ``t`` (Simpson's rule); independent of scipy."""
+    x = np.linspace(0.0, t, n)
+    c = math.gamma((df + 1) / 2) / (math.sqrt(df * math.pi) * math.gamma(df / 2))
+    f = c * (1 + x**2 / df) ** (-(df + 1) / 2)
+    h = t / (n - 1)
+    return 0.5 + h / 3 * (f[0] + f[-1] + 4 * f[1:-1:2].sum() + 2 * f[2:-1:2].sum())
+
+
+def _t_quantile(p, df):
+    """The ``p`` quantile (``p > 0.5``) of Student's t with ``df`` degrees of freedom, by
+    bisection on :func:`_t_cdf`."""
+    low, high = 0.0, 1.0
+    while _t_cdf(high, df) < p:
+        high *= 2
+    for _ in range(60):
+        mid = (low + high) / 2
+        low, high = (mid, high) if _t_cdf(mid, df) < p else (low, mid)
+    return (low + high) / 2
+
+
+def _interval(d, quantile, sd):
+    d = np.asarray(d, dtype=float)
+    half = quantile * sd / math.sqrt(len(d))
+    return (float(d.mean()), float(d.mean() - half), float(d.mean() + half))
+
+
+def _paired(a, b):
+    d = np.asarray(a, float) - np.asarray(b, float)
+    return _interval(d, _t_quantile(0.975, len(d) - 1), d.std(ddof=1))
+
+
+def _difference_mistakes():
+    """Usual wrong ways to the interval, as functions of ``(a, b)``."""
+    def unpaired(a, b):  # two independent samples, Welch's degrees of freedom
+        a, b = np.asarray(a, float), np.asarray(b, float)
+        va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+        df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+        return _interval(a - b, _t_quantile(0.975, df), math.sqrt((va + vb) * len(a)))
+
+    def unpaired_pooled(a, b):  # two independent samples, pooled, 2n - 2 dof
+        a, b = np.asarray(a, float), np.asarray(b, float)
+        se = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+        return _interval(a - b, _t_quantile(0.975, 2 * len(a) - 2), se * math.sqrt(len(a)))
+
+    def normal(a, b):
+        d = np.asarray(a, float) - np.asarray(b, float)
+        return _interval(d, 1.959963984540054, d.std(ddof=1))
+
+    def dof_n(a, b):
+        d = np.asarray(a, float) - np.asarray(b, float)
+        return _interval(d, _t_quantile(0.975, len(d)), d.std(ddof=1))
+
+    def one_sided(a, b):
+        d = np.asarray(a, float) - np.asarray(b, float)
+        return _interval(d, _t_quantile(0.95, len(d) - 1), d.std(ddof=1))
+
+    def population_sd(a, b):
+        d = np.asarray(a, float) - np.asarray(b, float)
+        return _interval(d, _t_quantile(0.975, len(d) - 1), d.std(ddof=0))
+
+    def reversed_(a, b):
+        return _paired(b, a)
+
+    return {
+        "It looks like the two lists were treated as independent samples: the "
+        "interval of a paired design comes from the per-seed differences.": unpaired,
+        "It looks like the two lists were treated as independent samples (pooled, "
+        "2n - 2 degrees of freedom): pair them by seed instead.": unpaired_pooled,
+        "It looks like the normal quantile 1.96 was used: with a handful of seeds the "
+        "standard deviation is itself uncertain, and Student's t accounts for that.": normal,
+        "It looks like the t quantile has n degrees of freedom: the standard deviation "
+        "of n differences leaves n - 1.": dof_n,
+        "It looks like the 95% quantile was used: a two-sided 95% interval leaves 2.5% "
+        "in each tail.": one_sided,
+        "It looks like the standard deviation divides by n: the sample standard "
+        "deviation divides by n - 1 (ddof=1).": population_sd,
+        "The difference was taken the other way round: a minus b.": reversed_,
+    }
+
+
+def _difference_cases():
+    rng = np.random.default_rng(8)
+    base = rng.uniform(0.5, 0.9, 5)
+    return [
+        (np.array([0.70, 0.72, 0.69, 0.75, 0.71]), np.array([0.62, 0.66, 0.65, 0.64, 0.60])),
+        (base + rng.normal(0.03, 0.02, 5), base),
+        (rng.uniform(0.6, 0.8, 3), rng.uniform(0.6, 0.8, 3)),
+        (list(rng.uniform(0.8, 0.95, 8)), list(rng.uniform(0.8, 0.95, 8))),
+    ]
+
+
+@guarded
+def check_paired_interval(fn, *, cases=None):
+    """``paired_interval(a, b)``: the mean of ``a - b`` over paired seeds and its 95%
+    Student-t interval, ``(mean, low, high)``."""
+    return check_function.__wrapped__(
+        fn, _paired, with_cases(_difference_cases(), cases), name="paired_interval",
+        arg_names=("a", "b"), mistakes=_difference_mistakes(), rtol=1e-4, atol=1e-9)
+
