@@ -453,6 +453,18 @@ def _label_preserving():
     return [True, True, True, False, False, False]
 
 
+def _pgd(gradient, x, eps, step_size, steps, rng, x_max=1.0):
+    adv = np.clip(x + rng.uniform(-eps, eps, size=x.shape), 0, x_max)
+    for _ in range(steps):
+        adv = np.clip(inside.fgsm_step(adv, gradient(adv), step_size, x_max), x - eps, x + eps)
+    return adv
+
+
+def _integrated_gradients(gradient, x, baseline, steps):
+    t = (np.arange(steps) + 0.5)[:, None, None, None] / steps
+    return (x - baseline) * gradient(baseline + t * (x - baseline)).mean(axis=0)
+
+
 STRIPES = np.tile([1, 1, 0, 0, 0, 0, 1, 1], (8, 1)).astype(float)
 
 # (id, checker, right answer, extra arguments)
@@ -504,6 +516,8 @@ EXERCISES = [
     ("my_occlusion", checks.check_my_occlusion, inside.occlusion_map, ()),
     ("my_fgsm", checks.check_my_fgsm, inside.fgsm_step, ()),
     ("fgsm_l2_size", checks.check_fgsm_l2_size, lambda: 0.8, ()),
+    ("my_pgd", checks.check_my_pgd, _pgd, ()),
+    ("my_integrated_gradients", checks.check_my_integrated_gradients, _integrated_gradients, ()),
 ]
 
 

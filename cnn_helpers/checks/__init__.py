@@ -82,8 +82,10 @@ from .exercises.conv2d import (
 from .exercises.inside import (
     check_fgsm_l2_size,
     check_my_fgsm,
+    check_my_integrated_gradients,
     check_my_numerical_saliency,
     check_my_occlusion,
+    check_my_pgd,
 )
 
 # The named checkers of the chapters' exercises.
@@ -157,6 +159,8 @@ __all__ = [
     "check_my_fgsm",
     "check_my_numerical_saliency",
     "check_my_occlusion",
+    "check_my_pgd",
+    "check_my_integrated_gradients",
     "GRADING_ENV",
     "NBGRADER_ENV",
     "CheckResult",
