@@ -515,7 +515,6 @@ EXERCISES = [
      lambda score, image, h=1e-4: inside.numerical_saliency(score, image, h), ()),
     ("my_occlusion", checks.check_my_occlusion, inside.occlusion_map, ()),
     ("my_fgsm", checks.check_my_fgsm, inside.fgsm_step, ()),
-    ("fgsm_l2_size", checks.check_fgsm_l2_size, lambda: 0.8, ()),
     ("my_pgd", checks.check_my_pgd, _pgd, ()),
     ("my_integrated_gradients", checks.check_my_integrated_gradients, _integrated_gradients, ()),
 ]
@@ -589,7 +588,6 @@ EXERCISE_MISTAKES = [
         lambda s, im, h=1e-4: inside.numerical_score_gradient(s, im).max(axis=0)), "absolute value", ""),
     ("fgsm-no-clip", lambda: checks.check_my_fgsm(lambda x, g, e, x_max=1.0: x + e * np.sign(g)),
      "clipped", ""),
-    ("l2-squares", lambda: checks.check_fgsm_l2_size(lambda: 0.64), "square root", "0.8"),
 ]
 
 

@@ -293,6 +293,23 @@ def test_pixel_score_gradient_matches_finite_differences(squash):
     np.testing.assert_allclose(score.gradient(batch), numeric, rtol=1e-6, atol=1e-8)
 
 
+def test_integrated_gradients_are_complete_and_exact_for_a_linear_score():
+    rng = np.random.default_rng(3)
+    x, baseline = rng.random((2, 3, 3)), rng.random((2, 3, 3)) / 2
+    linear = inside.PixelScore(rng.standard_normal((2, 3, 3)))
+    np.testing.assert_allclose(inside.integrated_gradients(linear.gradient, x, baseline, 1),
+                               linear.weight * (x - baseline), rtol=1e-12)
+    curved = inside.PixelScore(rng.standard_normal((2, 3, 3)) / 2, "tanh")
+    total = curved(x[None])[0] - curved(baseline[None])[0]
+    gaps = [abs(inside.integrated_gradients(curved.gradient, x, baseline, m).sum() - total)
+            for m in (4, 8, 16)]
+    assert gaps[2] < gaps[1] / 3 < gaps[0] / 9          # the midpoint rule's 1/m^2
+    with pytest.raises(ValueError, match=r"baseline has shape \(3, 3\), x has shape \(2, 3, 3\)"):
+        inside.integrated_gradients(curved.gradient, x, np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="steps must be a positive int"):
+        inside.integrated_gradients(curved.gradient, x, baseline, 0)
+
+
 # --------------------------------------------------------------------------
 # Bad input
 # --------------------------------------------------------------------------

@@ -255,3 +255,12 @@ def test_chapter_9_older_checkers_name_their_new_mistakes():
     clip_to_one = _quietly(checks.check_my_fgsm,
                            lambda x, g, eps, x_max=1.0: np.clip(x + eps * np.sign(g), 0, 1))
     assert "clipped to 1, not to x_max" in clip_to_one.summary
+
+
+def test_chapter_9_integrated_gradients_reference_agrees_with_the_library():
+    from cnn_helpers.checks.exercises import inside as inside_checks
+
+    for gradient, x, baseline, steps in inside_checks._ig_cases():
+        np.testing.assert_allclose(inside_checks._ig_rule(gradient, x, baseline, steps),
+                                   inside.integrated_gradients(gradient, x, baseline, steps),
+                                   rtol=1e-12, atol=1e-15)

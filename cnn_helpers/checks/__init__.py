@@ -80,7 +80,6 @@ from .exercises.conv2d import (
     check_photo_output_shape,
 )
 from .exercises.inside import (
-    check_fgsm_l2_size,
     check_my_fgsm,
     check_my_integrated_gradients,
     check_my_numerical_saliency,
@@ -155,7 +154,6 @@ __all__ = [
     "check_label_preserving",
     "check_n_trainable",
     "check_shift",
-    "check_fgsm_l2_size",
     "check_my_fgsm",
     "check_my_numerical_saliency",
     "check_my_occlusion",

@@ -40,6 +40,7 @@ __all__ = [
     "saliency_map",
     "grad_cam",
     "maximise_class",
+    "integrated_gradients",
     "rank_correlation",
     "probability_score",
     "logit_score",
@@ -224,6 +225,27 @@ def maximise_class(model, classes, steps=200, lr=0.05, l2=0.05, shape=(1, 8, 8),
         grad = score_gradient(model, x, classes) - 2 * l2 * x
         x = np.clip(x + lr * grad, 0.0, x_max).astype(np.float32)
     return x
+
+
+def integrated_gradients(gradient, x, baseline, steps=32):
+    """Integrated gradients (Sundararajan et al., 2017) of one image, by the midpoint rule.
+
+    gradient : ``batch (N, C, H, W) -> (N, C, H, W)``, the gradient of a score;
+    x, baseline : ``(C, H, W)``. The gradient is averaged at the ``steps`` midpoints
+    ``t = (k - 1/2) / steps`` of the straight path ``baseline + t (x - baseline)``, all in one
+    batch, and multiplied by ``x - baseline``. Returns ``(C, H, W)`` attributions that add up
+    to ``score(x) - score(baseline)`` up to the rule's error (completeness).
+    """
+    x = _check_image(x, "integrated_gradients").astype(np.float64)
+    baseline = np.asarray(baseline, dtype=np.float64)
+    if baseline.shape != x.shape:
+        raise ValueError(f"integrated_gradients: baseline has shape {baseline.shape}, "
+                         f"x has shape {x.shape}")
+    if not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise ValueError(f"integrated_gradients: steps must be a positive int, got {steps!r}")
+    t = (np.arange(steps) + 0.5) / steps
+    path = baseline[None] + t[:, None, None, None] * (x - baseline)[None]
+    return (x - baseline) * np.asarray(gradient(path), dtype=np.float64).mean(axis=0)
 
 
 def rank_correlation(a, b):
@@ -643,10 +665,10 @@ def show_grad_cam_and_maximised(images, labels, cams, maximised):
     for ax in axes.ravel():
         ax.set_axis_off()
     for k, (image, label, cam) in enumerate(zip(images, labels, cams, strict=True)):
-        _grey(axes[0, k], image[0], f"a {label}: Grad-CAM")
+        _grey(axes[0, k], image[0], f"a {label}")
         axes[0, k].imshow(cam, cmap="magma", alpha=0.6, vmin=0, vmax=float(cam.max()) or 1.0)
     for k, picture in enumerate(maximised):
-        _grey(axes[1, k], picture[0], f"max. score {k}")
+        _grey(axes[1, k], picture[0], f"class {k}")
     fig.tight_layout()
     return fig
 

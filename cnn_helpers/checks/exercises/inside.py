@@ -12,7 +12,6 @@ import numpy as np
 from ..functions import check_function
 from ..results import FAIL, PASS, CheckResult, todo
 from ..running import DEFAULT_TIMEOUT, call, guarded, outcome_failure
-from ..values import check_value
 from ._common import with_cases
 
 
@@ -144,17 +143,6 @@ def check_my_fgsm(fn, *, cases=None):
             "It looks like you clipped to 1, not to x_max.":
                 lambda x, grad, eps, x_max=1.0: None if x_max == 1.0 else step(x, grad, eps, 1.0),
         })
-
-
-def check_fgsm_l2_size(fn, **kw):
-    """The L2 length of an unclipped FGSM perturbation, eps = 0.1, on 8 x 8 pixels."""
-    delta = np.full(64, 0.1)
-    return check_value(fn, float(np.linalg.norm(delta)), name="fgsm_l2_size", mistakes={
-        "That is the largest entry (the max-norm), not the Euclidean length.":
-            float(np.abs(delta).max()),
-        "That is the sum of the squares, without the square root.": float(np.sum(delta**2)),
-        "That is the sum of the absolute values (the L1 norm).": float(np.abs(delta).sum()),
-    }, **kw)
 
 
 # --------------------------------------------------------------------------
