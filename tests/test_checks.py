@@ -536,6 +536,18 @@ def _layer_batchnorm_backward(grad_out, x, gamma, eps=1e-5):
     return layer.backward(grad_out), layer.weight.grad, layer.bias.grad
 
 
+def _pgd(gradient, x, eps, step_size, steps, rng, x_max=1.0):
+    adv = np.clip(x + rng.uniform(-eps, eps, size=x.shape), 0, x_max)
+    for _ in range(steps):
+        adv = np.clip(inside.fgsm_step(adv, gradient(adv), step_size, x_max), x - eps, x + eps)
+    return adv
+
+
+def _integrated_gradients(gradient, x, baseline, steps):
+    t = (np.arange(steps) + 0.5)[:, None, None, None] / steps
+    return (x - baseline) * gradient(baseline + t * (x - baseline)).mean(axis=0)
+
+
 # (id, checker, right answer, extra arguments)
 EXERCISES = [
     ("dense_crop_params", checks.check_dense_crop_params, lambda: 224 * 224 * 3 * 512 + 512, ()),
@@ -584,7 +596,8 @@ EXERCISES = [
      lambda score, image, h=1e-4: inside.numerical_saliency(score, image, h), ()),
     ("my_occlusion", checks.check_my_occlusion, inside.occlusion_map, ()),
     ("my_fgsm", checks.check_my_fgsm, inside.fgsm_step, ()),
-    ("fgsm_l2_size", checks.check_fgsm_l2_size, lambda: 0.8, ()),
+    ("my_pgd", checks.check_my_pgd, _pgd, ()),
+    ("my_integrated_gradients", checks.check_my_integrated_gradients, _integrated_gradients, ()),
 ]
 
 
@@ -673,7 +686,6 @@ EXERCISE_MISTAKES = [
         lambda s, im, h=1e-4: inside.numerical_score_gradient(s, im).max(axis=0)), "absolute value", ""),
     ("fgsm-no-clip", lambda: checks.check_my_fgsm(lambda x, g, e, x_max=1.0: x + e * np.sign(g)),
      "clipped", ""),
-    ("l2-squares", lambda: checks.check_fgsm_l2_size(lambda: 0.64), "square root", "0.8"),
 ]
 
 

@@ -265,6 +265,51 @@ def test_adversarial_finetune_with_no_budget_is_training_on_doubled_clean_batche
         np.testing.assert_allclose(a.data, b.data, rtol=1e-12)
 
 
+def test_adversarial_finetune_reports_every_epoch_and_stays_the_same_run():
+    """on_epoch sees the run as it goes; a shorter run is the longer one's prefix."""
+    model, x, y = tiny_model(), images(16), np.arange(16) % 3
+    seen = {}
+
+    def record(epoch, net):
+        assert not net.training
+        seen[epoch] = [p.data.copy() for p in net.parameters()]
+
+    full = inside.adversarial_finetune(model, x, y, eps=0.05, epochs=3, batch_size=8,
+                                       on_epoch=record)
+    assert sorted(seen) == [1, 2, 3]
+    for a, b in zip(seen[3], full.parameters(), strict=True):
+        np.testing.assert_array_equal(a, b.data)
+    two = inside.adversarial_finetune(model, x, y, eps=0.05, epochs=2, batch_size=8)
+    for a, b in zip(seen[2], two.parameters(), strict=True):
+        np.testing.assert_allclose(a, b.data, rtol=1e-12)
+
+
+@pytest.mark.parametrize("squash", ["linear", "square", "tanh"])
+def test_pixel_score_gradient_matches_finite_differences(squash):
+    rng = np.random.default_rng(2)
+    score = inside.PixelScore(rng.standard_normal((2, 3, 3)) / 3, squash)
+    batch = rng.random((3, 2, 3, 3))
+    numeric = np.stack([inside.numerical_score_gradient(score, image) for image in batch])
+    np.testing.assert_allclose(score.gradient(batch), numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_integrated_gradients_are_complete_and_exact_for_a_linear_score():
+    rng = np.random.default_rng(3)
+    x, baseline = rng.random((2, 3, 3)), rng.random((2, 3, 3)) / 2
+    linear = inside.PixelScore(rng.standard_normal((2, 3, 3)))
+    np.testing.assert_allclose(inside.integrated_gradients(linear.gradient, x, baseline, 1),
+                               linear.weight * (x - baseline), rtol=1e-12)
+    curved = inside.PixelScore(rng.standard_normal((2, 3, 3)) / 2, "tanh")
+    total = curved(x[None])[0] - curved(baseline[None])[0]
+    gaps = [abs(inside.integrated_gradients(curved.gradient, x, baseline, m).sum() - total)
+            for m in (4, 8, 16)]
+    assert gaps[2] < gaps[1] / 3 < gaps[0] / 9          # the midpoint rule's 1/m^2
+    with pytest.raises(ValueError, match=r"baseline has shape \(3, 3\), x has shape \(2, 3, 3\)"):
+        inside.integrated_gradients(curved.gradient, x, np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="steps must be a positive int"):
+        inside.integrated_gradients(curved.gradient, x, baseline, 0)
+
+
 # --------------------------------------------------------------------------
 # Bad input
 # --------------------------------------------------------------------------

@@ -83,10 +83,11 @@ from .exercises.conv2d import (
     check_plus_detector,
 )
 from .exercises.inside import (
-    check_fgsm_l2_size,
     check_my_fgsm,
+    check_my_integrated_gradients,
     check_my_numerical_saliency,
     check_my_occlusion,
+    check_my_pgd,
 )
 
 # The named checkers of the chapters' exercises.
@@ -146,10 +147,11 @@ __all__ = [
     "check_vgg_block_params",
     "check_frozen_model",
     "check_paired_interval",
-    "check_fgsm_l2_size",
     "check_my_fgsm",
     "check_my_numerical_saliency",
     "check_my_occlusion",
+    "check_my_pgd",
+    "check_my_integrated_gradients",
     "GRADING_ENV",
     "NBGRADER_ENV",
     "CheckResult",

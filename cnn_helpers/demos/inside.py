@@ -40,6 +40,7 @@ __all__ = [
     "saliency_map",
     "grad_cam",
     "maximise_class",
+    "integrated_gradients",
     "rank_correlation",
     "probability_score",
     "logit_score",
@@ -226,6 +227,27 @@ def maximise_class(model, classes, steps=200, lr=0.05, l2=0.05, shape=(1, 8, 8),
     return x
 
 
+def integrated_gradients(gradient, x, baseline, steps=32):
+    """Integrated gradients (Sundararajan et al., 2017) of one image, by the midpoint rule.
+
+    gradient : ``batch (N, C, H, W) -> (N, C, H, W)``, the gradient of a score;
+    x, baseline : ``(C, H, W)``. The gradient is averaged at the ``steps`` midpoints
+    ``t = (k - 1/2) / steps`` of the straight path ``baseline + t (x - baseline)``, all in one
+    batch, and multiplied by ``x - baseline``. Returns ``(C, H, W)`` attributions that add up
+    to ``score(x) - score(baseline)`` up to the rule's error (completeness).
+    """
+    x = _check_image(x, "integrated_gradients").astype(np.float64)
+    baseline = np.asarray(baseline, dtype=np.float64)
+    if baseline.shape != x.shape:
+        raise ValueError(f"integrated_gradients: baseline has shape {baseline.shape}, "
+                         f"x has shape {x.shape}")
+    if not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise ValueError(f"integrated_gradients: steps must be a positive int, got {steps!r}")
+    t = (np.arange(steps) + 0.5) / steps
+    path = baseline[None] + t[:, None, None, None] * (x - baseline)[None]
+    return (x - baseline) * np.asarray(gradient(path), dtype=np.float64).mean(axis=0)
+
+
 def rank_correlation(a, b):
     """Spearman rank correlation of two maps of one shape, flattened (a float in [-1, 1])."""
     from scipy.stats import spearmanr
@@ -245,10 +267,13 @@ class PixelScore:
 
     weight : ``(C, H, W)``; squash : ``"linear"``, ``"square"`` or ``"tanh"``. Small enough to
     work out by hand, which makes it a test case for explanations: for ``"linear"`` the
-    gradient is ``weight`` itself and covering a patch removes exactly its pixels' share.
+    gradient is ``weight`` itself and covering a patch removes exactly its pixels' share;
+    :meth:`gradient` gives the gradient of every squash in closed form.
     """
 
     _SQUASH = {"linear": lambda t: t, "square": np.square, "tanh": np.tanh}
+    _SLOPE = {"linear": np.ones_like, "square": lambda t: 2 * t,
+              "tanh": lambda t: 1 - np.tanh(t) ** 2}
 
     def __init__(self, weight, squash="linear"):
         if squash not in self._SQUASH:
@@ -258,12 +283,19 @@ class PixelScore:
             raise ValueError(f"PixelScore: weight must be (C, H, W), got shape {self.weight.shape}")
         self.squash = squash
 
-    def __call__(self, batch):
+    def _inner(self, batch):
         batch = np.asarray(batch, dtype=np.float64)
         if batch.ndim != 4 or batch.shape[1:] != self.weight.shape:
             raise ValueError(f"PixelScore: expected a batch (N, {', '.join(map(str, self.weight.shape))}),"
                              f" got shape {batch.shape}")
-        return self._SQUASH[self.squash]((batch * self.weight).sum(axis=(1, 2, 3)))
+        return (batch * self.weight).sum(axis=(1, 2, 3))
+
+    def __call__(self, batch):
+        return self._SQUASH[self.squash](self._inner(batch))
+
+    def gradient(self, batch):
+        """The exact ``d score / d batch`` for every image: ``(N, C, H, W)``."""
+        return self._SLOPE[self.squash](self._inner(batch))[:, None, None, None] * self.weight
 
     def __repr__(self):
         return f"PixelScore({self.squash}, weight of shape {self.weight.shape})"
@@ -392,8 +424,9 @@ def pgd(model, x, y, eps, steps=20, step_size=None, restarts=1, seed=0, x_max=1.
     """Projected gradient descent (Madry et al., 2018): an ascent on the loss inside the eps-ball.
 
     Each run starts from a random point of the ball, ``x + U(-eps, eps)``, takes ``steps``
-    FGSM steps of ``step_size`` (default ``2.5 * eps / steps``, so the steps can cross the
-    ball more than twice) and after each one projects back onto the ball and ``[0, x_max]``.
+    FGSM steps of ``step_size`` (default ``2.5 * eps / steps``: together the steps travel
+    ``2.5 eps``, more than the ball's width ``2 eps``, so every corner can be reached from any
+    start) and after each one projects back onto the ball and ``[0, x_max]``.
     The images a run fails to fool get ``restarts - 1`` further runs from new random points.
     Returns ``(N, C, H, W)``: for each image the first attempt that fooled the model, else the
     last attempt.
@@ -463,13 +496,15 @@ def attack_curve(model, x, y, eps_values, seed=0, x_max=1.0):
 
 
 def adversarial_finetune(model, x, y, eps, epochs=3, batch_size=32, lr=1e-3, seed=0,
-                         perturb="FGSM", x_max=1.0):
+                         perturb="FGSM", x_max=1.0, on_epoch=None):
     """A copy of ``model`` trained further on clean and perturbed images, half and half.
 
     perturb : ``"FGSM"`` builds the FGSM examples of each batch against the *current*
     weights (Goodfellow et al., 2015); ``"random signs"`` is the control, random-sign noise
     of the same size, for the same steps. Each step is one Adam step on the loss of the
-    clean batch plus its perturbed copy. The model passed in is left untouched.
+    clean batch plus its perturbed copy. ``on_epoch(epoch, model)``, if given, is called
+    after every epoch (counted from 1) with the model in evaluation mode, e.g. to measure
+    it on validation data. The model passed in is left untouched.
     """
     x = _check_batch(x, "adversarial_finetune")
     y = _check_labels(x, y, "adversarial_finetune")
@@ -479,7 +514,7 @@ def adversarial_finetune(model, x, y, eps, epochs=3, batch_size=32, lr=1e-3, see
     robust = copy.deepcopy(model)
     optimizer = Adam(robust.parameters(), lr=lr)
     rng = np.random.default_rng(seed)
-    for _ in range(epochs):
+    for epoch in range(epochs):
         for idx in iterate_minibatches(len(x), batch_size, rng):
             xb, yb = x[idx], y[idx]
             if perturb == "FGSM":       # attack the weights as they are now (dropout off)
@@ -492,6 +527,8 @@ def adversarial_finetune(model, x, y, eps, epochs=3, batch_size=32, lr=1e-3, see
             optimizer.zero_grad()
             robust.backward(cross_entropy_backward(logits, labels))
             optimizer.step()
+        if on_epoch is not None:
+            on_epoch(epoch + 1, robust.eval())
     return robust.eval()
 
 
@@ -630,11 +667,11 @@ def show_grad_cam_and_maximised(images, labels, cams, maximised):
     # Every other column when there is room, so that the titles have space to be read.
     step = max(1, cols // max(1, len(images)))
     for k, (image, label, cam) in enumerate(zip(images, labels, cams, strict=True)):
-        _grey(axes[0, step * k], image[0], f"a {label}:\nGrad-CAM")
+        _grey(axes[0, step * k], image[0], f"a {label}")
         axes[0, step * k].imshow(cam, cmap="magma", alpha=0.6, vmin=0,
                                  vmax=float(cam.max()) or 1.0)
     for k, picture in enumerate(maximised):
-        _grey(axes[1, k], picture[0], f"max.\nscore {k}")
+        _grey(axes[1, k], picture[0], f"class {k}")
     fig.tight_layout()
     return fig
 
