@@ -806,3 +806,17 @@ def test_chapter_9_integrated_gradients_reference_agrees_with_the_library():
         np.testing.assert_allclose(inside_checks._ig_rule(gradient, x, baseline, steps),
                                    inside.integrated_gradients(gradient, x, baseline, steps),
                                    rtol=1e-12, atol=1e-15)
+
+
+def test_fgsm_check_never_states_an_expected_value():
+    """One output value of one fast-gradient step would give its formula away."""
+    def too_far(x, grad, eps, x_max=1.0):
+        return np.clip(x + 2 * eps * np.sign(grad), 0, x_max)
+
+    checks.set_grading(False)
+    try:
+        result = checks.check_my_fgsm(too_far, quiet=True)
+    finally:
+        checks.set_grading(None)
+    assert not result.passed
+    assert "expected" not in result.message.lower(), result.message

@@ -58,17 +58,18 @@ def _unchanged(before: Any, after: Any) -> bool:
     return True
 
 
-def _compare_output(got: Any, want: Any, mistakes, rtol, atol, hint) -> list[str] | None:
+def _compare_output(got: Any, want: Any, mistakes, rtol, atol, hint,
+                    reveal: bool = True) -> list[str] | None:
     """Compare one return value; tuples of arrays are compared item by item."""
     if isinstance(want, tuple) and any(isinstance(w, np.ndarray) for w in want):
         if not isinstance(got, tuple | list) or len(got) != len(want):
             return [f"Expected a tuple of {len(want)} results, got {_describe(got)}."]
         for i, (g, w) in enumerate(zip(got, want, strict=True)):
-            lines = compare(g, w, None, rtol, atol, hint)
+            lines = compare(g, w, None, rtol, atol, hint, reveal=reveal)
             if lines:
                 return [f"Result number {i + 1} is wrong: {lines[0]}", *lines[1:]]
         return None
-    return compare(got, want, mistakes, rtol, atol, hint)
+    return compare(got, want, mistakes, rtol, atol, hint, reveal=reveal)
 
 
 @dataclass
@@ -121,13 +122,13 @@ def _consistent(mistakes, runs: list[_Run], rtol, atol) -> dict:
     return kept or dict(mistakes or {})
 
 
-def _judge(run: _Run, name, mistakes, rtol, atol, hint) -> CheckResult | None:
+def _judge(run: _Run, name, mistakes, rtol, atol, hint, reveal=True) -> CheckResult | None:
     """The failure to report for one case, or ``None`` if the case passed."""
     failure = outcome_failure(run.outcome, name, run.label, run.inputs)
     if failure is not None:
         return failure
     bound = {message: _bind(wrong, run) for message, wrong in mistakes.items()}
-    lines = _compare_output(run.outcome.value, run.want, bound, rtol, atol, hint)
+    lines = _compare_output(run.outcome.value, run.want, bound, rtol, atol, hint, reveal)
     if lines:
         return CheckResult(FAIL, name, lines[0], [*lines[1:], f"This was {run.label}: {run.inputs}."])
     if not all(_unchanged(a, b) for a, b in zip(run.args, run.given_args, strict=True)):
@@ -141,14 +142,15 @@ def check_function(fn: Any, reference: Callable[..., Any], cases: Sequence[Any],
                    name: str | None = None, mistakes: Mapping[str, Callable[..., Any]] | None = None,
                    arg_names: Sequence[str] | None = None, rtol: float = RTOL,
                    atol: float | None = None, timeout: float | None = DEFAULT_TIMEOUT,
-                   hint: str = "") -> CheckResult:
+                   hint: str = "", reveal: bool = True) -> CheckResult:
     """Check a function the reader wrote against a reference on test cases.
 
     Each case is a tuple of positional arguments, a dict of keyword arguments,
     or ``(args, kwargs)``.  ``mistakes`` maps a message to a *wrong* function
     with the reference's signature; when the reader's outputs match one, its
     message is shown.  ``arg_names`` label the arguments when a case is
-    described.  The first failing case is reported.
+    described.  The first failing case is reported.  With ``reveal=False`` no
+    message states an expected value (where one output value would give the answer away).
     """
     name = name or getattr(fn, "__name__", "your function")
     if not callable(fn):
@@ -165,9 +167,9 @@ def check_function(fn: Any, reference: Callable[..., Any], cases: Sequence[Any],
             break  # an error or a timeout: later cases would likely repeat it
     known = None
     for run in runs:
-        if known is None and run.outcome.kind == "ok" and _judge(run, name, {}, rtol, atol, hint) is not None:
+        if known is None and run.outcome.kind == "ok" and _judge(run, name, {}, rtol, atol, hint, reveal) is not None:
             known = _consistent(mistakes, runs, rtol, atol)  # only worth it once something fails
-        failure = _judge(run, name, known or {}, rtol, atol, hint)
+        failure = _judge(run, name, known or {}, rtol, atol, hint, reveal)
         if failure is not None:
             return failure
     return CheckResult(PASS, name, f"all {len(cases)} test cases pass.")

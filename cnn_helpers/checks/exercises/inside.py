@@ -134,7 +134,7 @@ def check_my_fgsm(fn, *, cases=None):
     step = _fgsm_reference
     return check_function.__wrapped__(
         fn, step, with_cases(_fgsm_cases(), cases), name="my_fgsm",
-        arg_names=("x", "grad", "eps", "x_max"), mistakes={
+        arg_names=("x", "grad", "eps", "x_max"), reveal=False, mistakes={
             "It looks like the result was not clipped to the valid range.":
                 lambda x, grad, eps, x_max=1.0: x + eps * np.sign(grad),
             "It looks like you moved by eps times the gradient itself.":
