@@ -22,7 +22,6 @@ from cnn_helpers.nn import (
     ResidualBlock,
     Sequential,
     kaiming_normal,
-    kaiming_uniform,
     manual_seed,
     torch_default_uniform,
 )
@@ -263,7 +262,6 @@ def test_torch_default_uniform_bound_spread_and_dtype():
     assert w.dtype == np.float64 and np.abs(w).max() <= 0.25
     # U(-1/sqrt(n), 1/sqrt(n)) has variance 1/(3n), not He's 2/n.
     assert abs(w.var() - 1 / (3 * 16)) < 0.05 / (3 * 16)
-    assert kaiming_uniform is torch_default_uniform  # the former name
 
 
 def test_kaiming_normal_spread_and_the_variance_factor_of_a_relu_layer():

@@ -197,10 +197,10 @@ class LocallyConnected2d(nn.Module):
         positions = self.output_size[0] * self.output_size[1]
         fan_in = self.in_channels * self.kernel_size**2
         rng = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
-        self.weight = nn.Parameter(nn.kaiming_uniform((self.out_channels, fan_in, positions),
-                                                      fan_in, rng, dtype))
-        self.bias = nn.Parameter(nn.kaiming_uniform((self.out_channels, positions), fan_in, rng,
-                                                    dtype))
+        self.weight = nn.Parameter(nn.torch_default_uniform(
+            (self.out_channels, fan_in, positions), fan_in, rng, dtype))
+        self.bias = nn.Parameter(nn.torch_default_uniform(
+            (self.out_channels, positions), fan_in, rng, dtype))
 
     def _unfold(self, x):
         return unfold(x, self.kernel_size, padding=self.padding)

@@ -39,7 +39,7 @@ from .container import Sequential
 from .conv import Conv1d, Conv2d
 from .dropout import Dropout
 from .flatten import Flatten
-from .init import kaiming_normal, kaiming_uniform, manual_seed, torch_default_uniform
+from .init import kaiming_normal, manual_seed, torch_default_uniform
 from .linear import Linear
 from .module import Module, Parameter
 from .pooling import AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
@@ -49,7 +49,6 @@ __all__ = [
     "manual_seed",
     "torch_default_uniform",
     "kaiming_normal",
-    "kaiming_uniform",
     "Parameter",
     "Module",
     "Sequential",

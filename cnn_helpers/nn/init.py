@@ -38,11 +38,6 @@ def torch_default_uniform(shape, fan_in, rng=None, dtype=np.float32):
     return _get_rng(rng).uniform(-bound, bound, size=shape).astype(dtype)
 
 
-# The former name, still called by cnn_helpers.demos.motivation (chapter 1's
-# locally connected layer); it is the same function (torch's layer default),
-# not torch's He-uniform kaiming_uniform_. New code calls torch_default_uniform.
-kaiming_uniform = torch_default_uniform
-
 
 def kaiming_normal(shape, fan_in, gain=None, rng=None, dtype=np.float32):
     """He et al.'s (2015) initialisation: ``N(0, gain**2 / fan_in)``, like ``torch.nn.init.kaiming_normal_``.
