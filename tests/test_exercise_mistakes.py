@@ -820,3 +820,17 @@ def test_fgsm_check_never_states_an_expected_value():
         checks.set_grading(None)
     assert not result.passed
     assert "expected" not in result.message.lower(), result.message
+
+
+def test_receptive_field_and_pool_backward_oracles_agree_with_the_library():
+    """The checkers compute their answers without the functions the exercises ask for;
+    those functions agree with them."""
+    from cnn_helpers import pooling
+    from cnn_helpers.checks.exercises import backprop as backprop_exercise
+
+    for case in arch_checks.FIELD_CASES:
+        assert arch_checks._field_by_tracing(*case) == arch.receptive_field(*case)
+    for grad_out, x, k in backprop_exercise._pool_cases():
+        np.testing.assert_allclose(
+            backprop_exercise._pool_gradient_by_differences(grad_out, x, k),
+            pooling.max_pool2d_backward(grad_out, x, k), atol=1e-8)

@@ -28,13 +28,24 @@ def _stride_first(layers):
     return field, step
 
 
+def _field_by_tracing(layers):
+    """The oracle: follow the input positions that reach outputs 0 and 1 of the top layer
+    down through every layer (a window of k at stride s covers s*i .. s*i + k - 1)."""
+    def span(index):
+        lo = hi = index
+        for k, s in reversed(layers):
+            lo, hi = s * lo, s * hi + k - 1
+        return lo, hi
+
+    (lo0, hi0), (lo1, _) = span(0), span(1)
+    return hi0 - lo0 + 1, lo1 - lo0
+
+
 @guarded
 def check_my_receptive_field(fn, *, cases=None):
     """``my_receptive_field(layers) -> (receptive_field, jump)``."""
-    from ...architectures import receptive_field
-
     return check_function.__wrapped__(
-        fn, receptive_field, with_cases(FIELD_CASES, cases), name="my_receptive_field",
+        fn, _field_by_tracing, with_cases(FIELD_CASES, cases), name="my_receptive_field",
         mistakes={
             "It looks like every layer widens the field by k - 1 pixels, "
             "whatever the strides below it.": _no_jump,
