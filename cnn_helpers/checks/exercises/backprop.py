@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 
 import numpy as np
 
@@ -184,6 +185,7 @@ PER_IMAGE = "It looks like the sum over the batch is missing: one {} per image."
 ONE_IMAGE_B = "It looks like grad_b holds only one image's contribution: sum over N as well."
 POSITIONS_B = ("It looks like grad_b was not summed over the positions: the bias is added at "
                "every output position, so its gradient sums over N, H_out and W_out.")
+MEAN_B = "grad_b divides by the number of terms: the bias gradient is a sum, not a mean."
 
 
 def _shared_mistakes():
@@ -209,6 +211,10 @@ def _shared_mistakes():
             ONE_IMAGE_B: lambda g, x, w, s, p: _if(len(x) > 1, lambda: g[0].sum(axis=(1, 2))),
             PER_IMAGE.format("bias gradient"): lambda g, x, w, s, p: g.sum(axis=(2, 3)),
             POSITIONS_B: lambda g, x, w, s, p: g.sum(axis=0),
+            # Spaces tell apart variants of one mistake: every way of dividing.
+            MEAN_B: lambda g, x, w, s, p: g.mean(axis=(0, 2, 3)),
+            MEAN_B + " ": lambda g, x, w, s, p: g.sum(axis=(2, 3)).mean(axis=0),
+            MEAN_B + "  ": lambda g, x, w, s, p: g.mean(axis=(2, 3)).sum(axis=0),
         },
     }
 
@@ -265,6 +271,31 @@ def column_backward_mistakes():
     return mistakes
 
 
+def _wrong_order(got, want):
+    """Whether a reordering of the results, and not the given order, fits the expected ones.
+
+    Shapes decide when the given order has a wrong shape; otherwise values do
+    (two results of one shape, such as grad_gamma and grad_beta).
+    """
+    got = [np.asarray(a) if isinstance(a, np.ndarray | list | tuple | float | int) else None
+           for a in got]
+    if any(a is None for a in got):
+        return False
+    want = [np.asarray(a) for a in want]
+
+    def fits(order, by_value):
+        return all(got[i].shape == w.shape and (not by_value or np.allclose(
+            got[i], w, rtol=RTOL, atol=1e-8 * max(1.0, float(np.abs(w).max(initial=0)))))
+            for i, w in zip(order, want, strict=True))
+
+    identity = tuple(range(len(want)))
+    by_value = fits(identity, by_value=False)
+    if by_value and fits(identity, by_value=True):
+        return False
+    return any(fits(order, by_value) for order in itertools.permutations(identity)
+               if order != identity)
+
+
 def check_parts(fn, cases, name, oracle, parts, arg_names, mistakes,
                 timeout=DEFAULT_TIMEOUT):
     """Run ``fn(*case)`` on the cases and judge each of the results it returns.
@@ -291,6 +322,9 @@ def check_parts(fn, cases, name, oracle, parts, arg_names, mistakes,
             return CheckResult(FAIL, name, f"expected the {len(parts)} results "
                                f"({', '.join(parts)}), got a {type(got).__name__}{length}.")
         want = oracle(*case)
+        if _wrong_order(got, want):
+            return CheckResult(FAIL, name, f"the results are in the wrong order on {label}: "
+                               f"return ({', '.join(parts)}).")
         for part, answer, expected in zip(parts, got, want, strict=True):
             # Some messages end in a space: two variants of one mistake.
             bound = {message: (lambda wrong=wrong, case=case: wrong(*copy.deepcopy(case)))
