@@ -277,9 +277,11 @@ def _wrong_order(got, want):
     Shapes decide when the given order has a wrong shape; otherwise values do
     (two results of one shape, such as grad_gamma and grad_beta).
     """
-    got = [np.asarray(a) if isinstance(a, np.ndarray | list | tuple | float | int) else None
-           for a in got]
-    if any(a is None for a in got):
+    if not all(isinstance(a, np.ndarray | list | tuple | float | int) for a in got):
+        return False
+    try:
+        got = [np.asarray(a, dtype=float) for a in got]
+    except (TypeError, ValueError):  # results that are not arrays of numbers
         return False
     want = [np.asarray(a) for a in want]
 
