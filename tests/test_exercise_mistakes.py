@@ -834,3 +834,57 @@ def test_receptive_field_and_pool_backward_oracles_agree_with_the_library():
         np.testing.assert_allclose(
             backprop_exercise._pool_gradient_by_differences(grad_out, x, k),
             pooling.max_pool2d_backward(grad_out, x, k), atol=1e-8)
+
+
+
+def _quiet_check(checker, fn):
+    checks.set_grading(False)
+    try:
+        return checker(fn, quiet=True)
+    finally:
+        checks.set_grading(None)
+
+
+def test_conv_backward_check_names_results_in_the_wrong_order():
+    for order in [(1, 0, 2), (2, 1, 0), (1, 2, 0)]:
+        def shuffled(*args, order=order):
+            results = _conv_backward_in_loops(*args)
+            return tuple(results[i] for i in order)
+        result = _quiet_check(backprop_checks.check_my_conv2d_backward, shuffled)
+        assert not result.passed
+        assert "wrong order" in result.message, result.message
+        assert "return (grad_x, grad_w, grad_b)" in result.message
+
+
+def test_batchnorm_check_names_gamma_and_beta_swapped():
+    def swapped(*args):
+        grad_x, grad_gamma, grad_beta = _batchnorm_backward(*args)
+        return grad_x, grad_beta, grad_gamma
+    result = _quiet_check(arch_checks.check_my_batchnorm2d_backward, swapped)
+    assert not result.passed and "wrong order" in result.message, result.message
+
+
+def test_a_mean_bias_gradient_is_named_without_its_factor():
+    def mean_bias(*args):
+        grad_x, grad_w, grad_b = _conv_backward_in_loops(*args)
+        return grad_x, grad_w, grad_b / args[0][:, 0].size
+    result = _quiet_check(backprop_checks.check_my_conv2d_backward, mean_bias)
+    assert not result.passed
+    assert "the bias gradient is a sum, not a mean" in result.message
+    assert "times the right one" not in result.message
+    assert "0.0" not in result.message, result.message
+
+
+def test_batchnorm_sums_for_means_are_named():
+    def with_sums(grad_out, x, gamma, eps=1e-5):
+        axes = (0, 2, 3)
+        x_hat = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(
+            x.var(axis=axes, keepdims=True) + eps)
+        g = grad_out * gamma.reshape(1, -1, 1, 1)
+        grad_x = (g - g.sum(axis=axes, keepdims=True)
+                  - x_hat * (g * x_hat).sum(axis=axes, keepdims=True)) / np.sqrt(
+            x.var(axis=axes, keepdims=True) + eps)
+        return grad_x, (grad_out * x_hat).sum(axis=axes), grad_out.sum(axis=axes)
+    result = _quiet_check(arch_checks.check_my_batchnorm2d_backward, with_sums)
+    assert not result.passed
+    assert "two correction terms use sums where the formula has means" in result.message

@@ -124,13 +124,14 @@ def _bn_cases():
 
 
 def _bn_variant(g, x, gamma, eps=1e-5, *, axes=BN_AXES, ddof=0, mean_term=True,
-                var_term=True, scale=True, var_divisor=None):
+                var_term=True, scale=True, var_divisor=None, sum_for_mean=False):
     """The three gradients with one usual mistake switched on.
 
     ``axes``: where the statistics are taken; ``ddof=1``: the unbiased variance;
     ``mean_term``/``var_term``: the terms that come from the batch mean and
     variance; ``scale=False``: gamma left out of grad_x; ``var_divisor``: what the
-    variance term's sum is divided by (the number of values, unless given).
+    variance term's sum is divided by (the number of values, unless given);
+    ``sum_for_mean``: the mean term's mean written as a sum.
     """
     count = int(np.prod([x.shape[a] for a in axes]))
     mean = x.mean(axis=axes, keepdims=True)
@@ -141,7 +142,8 @@ def _bn_variant(g, x, gamma, eps=1e-5, *, axes=BN_AXES, ddof=0, mean_term=True,
     g_scaled = g * shaped if scale else g
     grad_x = g_scaled.copy()
     if mean_term:
-        grad_x -= g_scaled.mean(axis=axes, keepdims=True)
+        reduce = g_scaled.sum if sum_for_mean else g_scaled.mean
+        grad_x -= reduce(axis=axes, keepdims=True)
     if var_term:
         divisor = count if var_divisor is None else var_divisor
         grad_x -= x_hat * (g_scaled * x_hat).sum(axis=axes, keepdims=True) / divisor
@@ -162,6 +164,8 @@ def batchnorm_mistakes():
 
     unbiased = ("It looks like the unbiased variance (dividing by m - 1) was used; batch "
                 "normalisation divides by the number m of values, as np.var does by default.")
+    sums = ("It looks like the two correction terms use sums where the formula has means "
+            "(divide by m = N H W).")
     per_position = ("It looks like the statistics were taken over the batch only, position by "
                     "position; a convolution's channel is normalised over N, H and W together.")
     return {
@@ -180,6 +184,14 @@ def batchnorm_mistakes():
             unbiased: lambda g, x, gm, eps=1e-5: unbiased_everywhere(g, x, gm, eps)[0],
             unbiased + " ": lambda g, x, gm, eps=1e-5: _bn_variant(g, x, gm, eps, ddof=1)[0],
             per_position: lambda g, x, gm, eps=1e-5: _bn_variant(g, x, gm, eps, axes=(0,))[0],
+            sums: lambda g, x, gm, eps=1e-5: _bn_variant(
+                g, x, gm, eps, sum_for_mean=True, var_divisor=1)[0],
+            "It looks like the correction term from the batch mean uses a sum where the "
+            "formula has a mean (divide by m = N H W).":
+                lambda g, x, gm, eps=1e-5: _bn_variant(g, x, gm, eps, sum_for_mean=True)[0],
+            "It looks like the correction term from the batch variance uses a sum where the "
+            "formula has a mean (divide by m = N H W).":
+                lambda g, x, gm, eps=1e-5: _bn_variant(g, x, gm, eps, var_divisor=1)[0],
         },
         "grad_gamma": {
             "It looks like grad_gamma multiplies grad_out by x; gamma scales the "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 
 import numpy as np
 
@@ -196,6 +197,7 @@ PER_IMAGE = "It looks like the sum over the batch is missing: one {} per image."
 ONE_IMAGE_B = "It looks like grad_b holds only one image's contribution: sum over N as well."
 POSITIONS_B = ("It looks like grad_b was not summed over the positions: the bias is added at "
                "every output position, so its gradient sums over N, H_out and W_out.")
+MEAN_B = "grad_b divides by the number of terms: the bias gradient is a sum, not a mean."
 
 
 def _shared_mistakes():
@@ -221,6 +223,10 @@ def _shared_mistakes():
             ONE_IMAGE_B: lambda g, x, w, s, p: _if(len(x) > 1, lambda: g[0].sum(axis=(1, 2))),
             PER_IMAGE.format("bias gradient"): lambda g, x, w, s, p: g.sum(axis=(2, 3)),
             POSITIONS_B: lambda g, x, w, s, p: g.sum(axis=0),
+            # Spaces tell apart variants of one mistake: every way of dividing.
+            MEAN_B: lambda g, x, w, s, p: g.mean(axis=(0, 2, 3)),
+            MEAN_B + " ": lambda g, x, w, s, p: g.sum(axis=(2, 3)).mean(axis=0),
+            MEAN_B + "  ": lambda g, x, w, s, p: g.mean(axis=(2, 3)).sum(axis=0),
         },
     }
 
@@ -277,6 +283,33 @@ def column_backward_mistakes():
     return mistakes
 
 
+def _wrong_order(got, want):
+    """Whether a reordering of the results, and not the given order, fits the expected ones.
+
+    Shapes decide when the given order has a wrong shape; otherwise values do
+    (two results of one shape, such as grad_gamma and grad_beta).
+    """
+    if not all(isinstance(a, np.ndarray | list | tuple | float | int) for a in got):
+        return False
+    try:
+        got = [np.asarray(a, dtype=float) for a in got]
+    except (TypeError, ValueError):  # results that are not arrays of numbers
+        return False
+    want = [np.asarray(a) for a in want]
+
+    def fits(order, by_value):
+        return all(got[i].shape == w.shape and (not by_value or np.allclose(
+            got[i], w, rtol=RTOL, atol=1e-8 * max(1.0, float(np.abs(w).max(initial=0)))))
+            for i, w in zip(order, want, strict=True))
+
+    identity = tuple(range(len(want)))
+    by_value = fits(identity, by_value=False)
+    if by_value and fits(identity, by_value=True):
+        return False
+    return any(fits(order, by_value) for order in itertools.permutations(identity)
+               if order != identity)
+
+
 def check_parts(fn, cases, name, oracle, parts, arg_names, mistakes,
                 timeout=DEFAULT_TIMEOUT):
     """Run ``fn(*case)`` on the cases and judge each of the results it returns.
@@ -303,6 +336,9 @@ def check_parts(fn, cases, name, oracle, parts, arg_names, mistakes,
             return CheckResult(FAIL, name, f"expected the {len(parts)} results "
                                f"({', '.join(parts)}), got a {type(got).__name__}{length}.")
         want = oracle(*case)
+        if _wrong_order(got, want):
+            return CheckResult(FAIL, name, f"the results are in the wrong order on {label}: "
+                               f"return ({', '.join(parts)}).")
         for part, answer, expected in zip(parts, got, want, strict=True):
             # Some messages end in a space: two variants of one mistake.
             bound = {message: (lambda wrong=wrong, case=case: wrong(*copy.deepcopy(case)))
