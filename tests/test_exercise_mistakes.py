@@ -888,3 +888,68 @@ def test_batchnorm_sums_for_means_are_named():
     result = _quiet_check(arch_checks.check_my_batchnorm2d_backward, with_sums)
     assert not result.passed
     assert "two correction terms use sums where the formula has means" in result.message
+
+
+
+# ---- Chapter 8: the frozen model and the paired interval, more mistakes ----------------------
+
+def _ch8_frozen_model(source, n_classes, lr, *, head_in=None, frozen_whole=False):
+    body = source[:-1].freeze()
+    head = ch.nn.Linear(head_in or source[-1].in_features, n_classes, rng=0)
+    model = ch.nn.Sequential(body, head)
+    return model, ch.optim.Adam(head.parameters(), lr=lr), model if frozen_whole else body
+
+
+def test_frozen_model_check_names_the_whole_model_returned_as_frozen():
+    result = _quietly(checks.check_frozen_model,
+                      lambda s, n, lr: _ch8_frozen_model(s, n, lr, frozen_whole=True))
+    assert not result.passed and "holds the new classifier" in result.message, result.message
+
+
+def test_frozen_model_check_points_to_in_features_on_a_shape_error():
+    # The chapter's own head, nn.Linear(128, 10), on a source with 64 features.
+    result = _quietly(checks.check_frozen_model,
+                      lambda s, n, lr: _ch8_frozen_model(s, n, lr, head_in=128))
+    assert not result.passed and "raised ValueError" in result.message, result.message
+    assert "source[-1].in_features" in " ".join(result.details)
+    right = _quietly(checks.check_frozen_model, _ch8_frozen_model)
+    assert right.passed, right.message
+
+
+def test_frozen_model_hint_gives_the_real_reason_to_leave_frozen_parameters_out():
+    def all_params(source, n_classes, lr):
+        model, _, body = _ch8_frozen_model(source, n_classes, lr)
+        return model, ch.optim.Adam(model.parameters(), lr=lr), body
+
+    result = _quietly(checks.check_frozen_model, all_params)
+    text = " ".join([result.message, *result.details])
+    assert "unfrozen later" in text and "weight decay" not in text, text
+
+
+def _ch8_paired(a, b):
+    from scipy import stats
+
+    d = np.asarray(a, float) - np.asarray(b, float)
+    half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
+    return d.mean(), d.mean() - half, d.mean() + half
+
+
+@pytest.mark.parametrize(("wrong", "says"), [
+    (lambda a, b: (_ch8_paired(a, b)[1], _ch8_paired(a, b)[0], _ch8_paired(a, b)[2]),
+     "order (low, mean, high)"),
+    (lambda a, b: (lambda d: (d.mean(), d.mean() - d.std(ddof=1), d.mean() + d.std(ddof=1)))(
+        np.asarray(a, float) - np.asarray(b, float)), "plus or minus the standard deviation"),
+    (lambda a, b: (lambda m, lo, hi: (m, m - (m - lo) * np.sqrt(len(a)),
+                                      m + (hi - m) * np.sqrt(len(a))))(*_ch8_paired(a, b)),
+     "divide it by the square root of n"),
+    (lambda a, b: _ch8_paired(a, b)[1:], "Only two values came back"),
+])
+def test_paired_interval_check_names_the_form_mistakes_and_reveals_no_value(wrong, says):
+    from cnn_helpers.checks.exercises import transfer as transfer_checks
+
+    result = _quietly(checks.check_paired_interval, wrong)
+    assert not result.passed and says in result.message, result.message
+    text = " ".join([result.message, *result.details])
+    a, b = transfer_checks._difference_cases()[0]
+    for value in transfer_checks._paired(a, b):
+        assert f"{value:.6g}" not in text and "expected" not in text.lower(), text

@@ -79,7 +79,11 @@ def check_frozen_model(fn, *, n_classes=10, lr=1e-2):
         out = model(X)
     except Exception as exc:  # the reader's model: report, don't crash
         return CheckResult(FAIL, name, f"the model raised {type(exc).__name__} on a "
-                           "batch of shape (12, 1, 8, 8).", [str(exc)])
+                           "batch of shape (12, 1, 8, 8).", [
+                               str(exc),
+                               "The source need not be the letters CNN: its last layer "
+                               "says how many features it takes, `source[-1].in_features`, "
+                               "and the new layer must take as many."])
     if getattr(out, "shape", None) != (12, n_classes):
         return CheckResult(FAIL, name, f"the model gives {getattr(out, 'shape', out)} "
                            f"for 12 images; it needs one score per class, (12, {n_classes}).")
@@ -91,6 +95,13 @@ def check_frozen_model(fn, *, n_classes=10, lr=1e-2):
     # The new classifier is the layer with one row per class; the rest was pretrained.
     head = [p for p in params if p.shape[0] == n_classes]
     body = [p for p in params if p.shape[0] != n_classes]
+    frozen_params = getattr(frozen, "parameters", None)
+    if callable(frozen_params) and {id(p) for p in head} & {id(p) for p in frozen_params()}:
+        return CheckResult(FAIL, name, "the part returned as `frozen` holds the new "
+                           "classifier too.", [
+                               "The loop puts that part in evaluation mode at every step; a "
+                               "layer that trains must stay in training mode, or its dropout "
+                               "and batch normalisation behave as at test time."])
     body_before = [p.data.copy() for p in body]
     head_before = [p.data.copy() for p in head]
     stats_before = {k: np.array(v, copy=True) for k, v in model.named_buffers()}
@@ -115,8 +126,10 @@ def check_frozen_model(fn, *, n_classes=10, lr=1e-2):
     if any(id(p) in in_optimizer for p in body):
         return CheckResult(FAIL, name, "the optimiser holds the frozen parameters too "
                            "(it was given every parameter of the model).", [
-                               "Give it only the parameters that train: with weight decay, "
-                               "or once a layer is unfrozen, it would change them."])
+                               "Give it only the parameters that train: if the pretrained layers "
+                               "are unfrozen later, an optimiser that already holds them "
+                               "updates them at the classifier's learning rate instead of "
+                               "the smaller one of their own parameter group."])
     if any(not np.array_equal(v, stats_before[k]) for k, v in model.named_buffers()):
         return CheckResult(FAIL, name, "the BatchNorm of the frozen part updated its "
                            "running statistics during training.", [
@@ -223,6 +236,38 @@ def _difference_mistakes():
     }
 
 
+def _shape_mistakes():
+    """Wrong forms of the answer: the values out of order, a half-width without the
+    square root of n, the interval's two ends alone."""
+    def low_mean_high(a, b):
+        mean, low, high = _paired(a, b)
+        return low, mean, high
+
+    def no_root_n(a, b):  # the sd of the differences, not of their mean
+        d = np.asarray(a, float) - np.asarray(b, float)
+        q = _t_quantile(0.975, len(d) - 1)
+        return _interval(d, q, d.std(ddof=1) * math.sqrt(len(d)))
+
+    def plus_minus_sd(a, b):  # mean +- sd: neither the t quantile nor the root of n
+        d = np.asarray(a, float) - np.asarray(b, float)
+        return _interval(d, 1.0, d.std(ddof=1) * math.sqrt(len(d)))
+
+    def interval_only(a, b):  # what stats.t.interval gives: two values
+        return _paired(a, b)[1:]
+
+    return {
+        "The three values are in the order (low, mean, high): return (mean, low, "
+        "high).": low_mean_high,
+        "The half-width uses the standard deviation of the differences, not the "
+        "standard error of their mean: divide it by the square root of n.": no_root_n,
+        "The interval is the mean plus or minus the standard deviation: the interval "
+        "of a mean is its standard error, s over the square root of n, times the t "
+        "quantile.": plus_minus_sd,
+        "Only two values came back, the interval's ends: return the mean of the "
+        "differences first, then the two ends.": interval_only,
+    }
+
+
 def _difference_cases():
     rng = np.random.default_rng(8)
     base = rng.uniform(0.5, 0.9, 5)
@@ -240,5 +285,6 @@ def check_paired_interval(fn, *, cases=None):
     Student-t interval, ``(mean, low, high)``."""
     return check_function.__wrapped__(
         fn, _paired, with_cases(_difference_cases(), cases), name="paired_interval",
-        arg_names=("a", "b"), mistakes=_difference_mistakes(), rtol=1e-4, atol=1e-9)
+        arg_names=("a", "b"), mistakes={**_difference_mistakes(), **_shape_mistakes()}, rtol=1e-4, atol=1e-9,
+        reveal=False)
 
