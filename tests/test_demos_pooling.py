@@ -12,8 +12,8 @@ import cnn_helpers as ch  # noqa: E402
 from cnn_helpers.demos import pooling  # noqa: E402
 
 
-def test_notes_map_and_its_poolings():
-    x = pooling.notes_relu_map()
+def test_worked_map_and_its_poolings():
+    x = pooling.worked_relu_map()
     assert x.shape == (6, 6) and x.sum() == 2 and x[1, 4] == x[3, 1] == 1
     np.testing.assert_array_equal(ch.max_pool2d(x, 3, 3), [[0, 1], [1, 0]])
 
@@ -87,7 +87,7 @@ def test_face_crop_is_grey_in_unit_range():
 
 
 def test_draw_functions_return_figures():
-    x = pooling.notes_relu_map()
+    x = pooling.worked_relu_map()
     small = np.arange(16.0).reshape(4, 4)
     digits = pooling.big_digits(n=2)
     figs = [

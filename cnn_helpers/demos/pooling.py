@@ -14,7 +14,7 @@ from ..plotting import show_image, show_matrix, subplots
 from ..pooling import avg_pool2d, avg_pool2d_backward, lp_pool2d, max_pool2d_backward
 
 __all__ = [
-    "notes_relu_map",
+    "worked_relu_map",
     "window_at",
     "draw_pool_window",
     "draw_three_poolings",
@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 
-def notes_relu_map():
+def worked_relu_map():
     """The 6x6 ReLU output of the lecture notes: zeros with ones at (1, 4) and (3, 1)."""
     x = np.zeros((6, 6))
     x[1, 4] = x[3, 1] = 1
