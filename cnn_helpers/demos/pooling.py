@@ -34,7 +34,7 @@ __all__ = [
 
 
 def worked_relu_map():
-    """The 6x6 ReLU output of the lecture notes: zeros with ones at (1, 4) and (3, 1)."""
+    """The worked example's 6x6 ReLU output: zeros with ones at (1, 4) and (3, 1)."""
     x = np.zeros((6, 6))
     x[1, 4] = x[3, 1] = 1
     return x
