@@ -3,6 +3,8 @@
 Two chapters go through nbgrader's own ``generate_assignment``, ``autograde``
 and ``export`` with simulated submissions: the untouched release, the full
 solutions, exactly one answer wrong, and check cells edited by the student.
+Every other chapter's full solutions are autograded too, so nbgrader grades
+every exercise of the book.
 The other tests look at the source notebooks of all nine chapters.
 """
 
@@ -231,6 +233,47 @@ def test_autograded_feedback_names_the_mistake(graded_course, chapter):
                 assert "It looks like" in errors[0].evalue
         elif cell.metadata["nbgrader"].get("grade"):
             assert not errors, f"{grade_id}: {errors}"
+
+
+@pytest.fixture(scope="module")
+def fully_solved():
+    """Every other chapter's full solutions, autograded and exported by nbgrader.
+
+    The two chapters above go through every kind of submission; here each of
+    the rest is graded once, so that nbgrader has graded every exercise of the
+    book. Returns (expected total, exported row) per chapter.
+    """
+    import tempfile
+
+    others = [p.stem for p in CHAPTERS if p.stem not in GRADED]
+    with tempfile.TemporaryDirectory() as tmp:
+        courses, totals = {}, {}
+        for chapter in others:
+            course = Path(tmp) / chapter
+            write_course(ROOT / "notebooks", course, [chapter])
+            source = read(course / "source" / chapter / f"{chapter}.ipynb")
+            released = read(course / "release" / chapter / f"{chapter}.ipynb")
+            totals[chapter] = sum(p for _, p in grade_cells(source))
+            submit(course, "full", chapter, solved(released, source))
+            courses[chapter] = course
+        running = [start_nbgrader("autograde", chapter, "--force", course=course)
+                   for chapter, course in courses.items()]
+        for process in running:
+            _, err = process.communicate()
+            assert process.returncode == 0, err
+        rows = {}
+        for chapter, course in courses.items():
+            run_nbgrader("export", course=course)
+            with open(course / "grades.csv", newline="") as f:
+                rows[chapter] = next(csv.DictReader(f))
+    return {chapter: (totals[chapter], rows[chapter]) for chapter in others}
+
+
+@pytest.mark.parametrize("chapter", [p.stem for p in CHAPTERS if p.stem not in GRADED])
+def test_nbgrader_gives_full_marks_to_every_solution(fully_solved, chapter):
+    total, row = fully_solved[chapter]
+    assert float(row["max_score"]) == total > 0
+    assert float(row["score"]) == total, f"{chapter}: {row}"
 
 
 def test_instructors_page_lists_the_true_points():
