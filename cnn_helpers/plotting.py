@@ -122,11 +122,13 @@ def _signed_norm(a: np.ndarray) -> Normalize:
 
 
 def show_matrix(a, ax: Axes | None = None, title: str | None = None, annotate: bool = True,
-                signed: bool | None = None, fmt: str = "{:g}", cmap: str | None = None) -> Axes:
+                signed: bool | None = None, fmt: str = "{:g}", cmap: str | None = None,
+                vmax: float | None = None) -> Axes:
     """Draw a 1D or 2D array as a grid of cells, optionally with its numbers.
 
     Signed data (or ``signed=True``) gets the diverging colormap centred on zero; otherwise
-    grey from black (0) to white (max), the way the notes draw images.
+    grey from black (0) to white (max), the way the notes draw images. ``vmax`` fixes the
+    white end of the grey scale, so that several unsigned panels can share one scale.
     """
     a = np.asarray(a, dtype=float)
     if a.ndim == 1:
@@ -139,7 +141,8 @@ def show_matrix(a, ax: Axes | None = None, title: str | None = None, annotate: b
     if signed:
         norm, cmap = _signed_norm(a), cmap or DIVERGING
     else:
-        norm, cmap = Normalize(vmin=0, vmax=float(np.nanmax(a)) or 1.0), cmap or "gray"
+        top = float(np.nanmax(a)) if vmax is None else float(vmax)
+        norm, cmap = Normalize(vmin=0, vmax=top or 1.0), cmap or "gray"
     ax.imshow(a, cmap=cmap, norm=norm)
     ax.set_xticks([])
     ax.set_yticks([])

@@ -103,3 +103,12 @@ def test_draw_functions_return_figures():
     for fig in figs:
         assert isinstance(fig, matplotlib.figure.Figure)
         plt.close(fig)
+
+
+def test_three_poolings_share_one_grey_scale():
+    """Equal values get equal shades in every panel of Figure 5.1."""
+    small = np.array([[0, 2, 1, 0], [3, 1, 0, 4], [0, 0, 2, 2], [1, 0, 2, 0]], dtype=float)
+    fig = pooling.draw_three_poolings(small)
+    tops = [image.norm.vmax for ax in fig.axes for image in ax.get_images()]
+    assert tops == [pytest.approx(np.sqrt(17))] * 4  # the largest value shown, an L2 cell
+    plt.close(fig)

@@ -85,14 +85,18 @@ def _box(top, left, size, color="#f0a000"):
 
 
 def draw_three_poolings(x, kernel_size=2, stride=None):
-    """A small map and its max, average and L2 (root of the sum of squares) pooling."""
+    """A small map and its max, average and L2 (root of the sum of squares) pooling.
+
+    All four panels share one grey scale, so that equal shades are equal values.
+    """
     results = {
         "max": max_pool2d(x, kernel_size, stride),
         "average": avg_pool2d(x, kernel_size, stride),
         "L2": lp_pool2d(x, 2, kernel_size, stride),
     }
     fig, axes = subplots(1, 4, height=2.0, gridspec_kw={"width_ratios": [2, 1, 1, 1]})
-    show_matrix(x, ax=axes[0], title="feature map")
+    top = max(float(np.max(x)), *(float(np.max(v)) for v in results.values()))
+    show_matrix(x, ax=axes[0], title="feature map", vmax=top)
     step = kernel_size if stride is None else stride
     if step == kernel_size:  # the windows tile the map: draw their borders
         for edge in range(kernel_size, x.shape[0], kernel_size):
@@ -100,7 +104,7 @@ def draw_three_poolings(x, kernel_size=2, stride=None):
         for edge in range(kernel_size, x.shape[1], kernel_size):
             axes[0].axvline(edge - 0.5, color="#f0a000", lw=2)
     for ax, (name, value) in zip(axes[1:], results.items(), strict=True):
-        show_matrix(value, ax=ax, title=f"{name} pooling", fmt="{:.3g}")
+        show_matrix(value, ax=ax, title=f"{name} pooling", fmt="{:.3g}", vmax=top)
         ax.set_xlim(-0.5, value.shape[1] - 0.5)
     fig.tight_layout()
     return fig
