@@ -157,6 +157,21 @@ def with_cells(nb, changes: dict):
     return nb
 
 
+def autograde_and_export(courses: dict) -> dict:
+    """Autograde every chapter's course side by side; return each one's exported rows."""
+    running = [start_nbgrader("autograde", chapter, "--force", course=course)
+               for chapter, course in courses.items()]
+    for process in running:
+        _, err = process.communicate()
+        assert process.returncode == 0, err
+    grades = {}
+    for chapter, course in courses.items():
+        run_nbgrader("export", course=course)
+        with open(course / "grades.csv", newline="") as f:
+            grades[chapter] = list(csv.DictReader(f))
+    return grades
+
+
 @pytest.fixture(scope="module")
 def graded_course(tmp_path_factory):
     """Two chapters, three submissions each, autograded and exported by nbgrader.
@@ -185,16 +200,8 @@ def graded_course(tmp_path_factory):
             submit(course, student, chapter, nb)
             expected[(student, chapter)] = (score, total)
         courses[chapter] = course
-    running = [start_nbgrader("autograde", chapter, "--force", course=course)
-               for chapter, course in courses.items()]
-    for process in running:
-        out, err = process.communicate()
-        assert process.returncode == 0, err
-    rows = []
-    for course in courses.values():
-        run_nbgrader("export", course=course)
-        with open(course / "grades.csv", newline="") as f:
-            rows += list(csv.DictReader(f))
+    grades = autograde_and_export(courses)
+    rows = [row for chapter_rows in grades.values() for row in chapter_rows]
     print("".join(f"\n{r['assignment']},{r['student_id']},{r['score']},{r['max_score']}"
                   for r in rows))
     return courses, rows, expected
@@ -256,17 +263,8 @@ def fully_solved():
             totals[chapter] = sum(p for _, p in grade_cells(source))
             submit(course, "full", chapter, solved(released, source))
             courses[chapter] = course
-        running = [start_nbgrader("autograde", chapter, "--force", course=course)
-                   for chapter, course in courses.items()]
-        for process in running:
-            _, err = process.communicate()
-            assert process.returncode == 0, err
-        rows = {}
-        for chapter, course in courses.items():
-            run_nbgrader("export", course=course)
-            with open(course / "grades.csv", newline="") as f:
-                rows[chapter] = next(csv.DictReader(f))
-    return {chapter: (totals[chapter], rows[chapter]) for chapter in others}
+        grades = autograde_and_export(courses)
+    return {chapter: (totals[chapter], grades[chapter][0]) for chapter in others}
 
 
 @pytest.mark.parametrize("chapter", [p.stem for p in CHAPTERS if p.stem not in GRADED])
