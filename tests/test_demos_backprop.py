@@ -45,8 +45,9 @@ def test_median_time_and_conv_timings():
     rng = np.random.default_rng(2)
     x, w = rng.standard_normal((1, 2, 6, 6)), rng.standard_normal((3, 2, 3, 3))
     times = backprop.conv_timings(x, w, ch.reference.conv2d, loop_repeats=1, fast_repeats=2)
-    assert set(times) == {"loop", "fast", "unfold", "matmul"}
-    assert all(t > 0 for t in times.values())
+    assert set(times) == {"loop", "loop_runs", "fast", "unfold", "matmul"}
+    assert all(times[key] > 0 for key in ["loop", "fast", "unfold", "matmul"])
+    assert len(times["loop_runs"]) == 1 and times["loop"] == times["loop_runs"][0]
 
 
 def test_shift_add_timings_time_both_functions_on_the_same_input():

@@ -889,3 +889,103 @@ def test_paired_interval_check_names_the_form_mistakes_and_reveals_no_value(wron
     a, b = transfer_checks._difference_cases()[0]
     for value in transfer_checks._paired(a, b):
         assert f"{value:.6g}" not in text and "expected" not in text.lower(), text
+
+
+# ---- Chapter 7: reading a schematic layer by layer ----------------------------------------
+
+def _schematic_specs(layers):
+    specs = []
+    channels = 3
+    for kind, filters, kernel, stride, padding in layers:
+        if kind == "conv":
+            specs.append(arch.Conv2d(channels, filters, kernel, stride=stride, padding=padding))
+            channels = filters
+        else:
+            specs.append(arch.MaxPool2d(kernel, stride=stride, padding=padding))
+    return specs
+
+
+@pytest.mark.parametrize("layers", [
+    arch_checks.SCHEMATIC,
+    [("conv", 8, 3, 3, 0), ("pool", None, 3, 2, 1), ("conv", 4, 1, 1, 0), ("conv", 6, 5, 2, 2)],
+    [("pool", None, 2, 2, 0), ("conv", 5, 7, 1, 3), ("pool", None, 2, 2, 0)],
+])
+def test_schematic_oracle_agrees_with_the_library(layers):
+    """The checker counts windows and traces spans; the package's table uses the formulas."""
+    table = arch.summarize(_schematic_specs(layers), (3, 29, 29))
+    library = [(*row.shape, row.receptive_field) for row in table.top]
+    assert arch_checks.schematic_rows(layers, (3, 29, 29)) == library
+
+
+def test_schematic_check_passes_the_right_rows_and_waits_for_the_stub():
+    right = arch_checks.schematic_rows()
+    assert right == [(16, 32, 32, 5), (16, 16, 16, 6), (32, 8, 8, 10), (16, 8, 8, 10),
+                     (64, 6, 6, 18), (64, 3, 3, 22)]
+    assert _quiet_check(arch_checks.check_schematic_walk, lambda: right).passed
+    assert _quiet_check(arch_checks.check_schematic_walk,
+                        lambda: [list(row) for row in right]).passed
+
+    def stub():
+        raise NotImplementedError()
+
+    assert "not yet implemented" in _quiet_check(arch_checks.check_schematic_walk, stub).message
+
+
+def _one_row_wrong(layer, row):
+    rows = list(arch_checks.schematic_rows())
+    rows[layer - 1] = row
+    return rows
+
+
+@pytest.mark.parametrize(("rows", "says"), [
+    (_one_row_wrong(1, (16, 28, 28, 5)), "padding was left out"),
+    (_one_row_wrong(1, (16, 30, 30, 5)), "one side only"),
+    (_one_row_wrong(1, (16, 31, 31, 5)), "+ 1 of the output-size formula"),
+    (_one_row_wrong(1, (3, 32, 32, 5)), "one channel per filter"),
+    (_one_row_wrong(1, (32, 32, 16, 5)), "channels-last"),
+    (_one_row_wrong(2, (8, 16, 16, 6)), "pooling works on each channel separately"),
+    (_one_row_wrong(2, (16, 32, 32, 6)), "pooling kept the grid"),
+    (_one_row_wrong(2, (16, 16, 16, 5)), "pooling window also widens"),
+    (_one_row_wrong(2, (16, 16, 16, 7)), "jump was updated before"),
+    (_one_row_wrong(3, (32, 16, 16, 10)), "stride was left out"),
+    (_one_row_wrong(3, (32, 9, 9, 10)), "rounded up"),
+    (_one_row_wrong(3, (32, 7, 7, 10)), "padding was left out"),
+    (_one_row_wrong(3, (32, 7, 7, 10)), "+ 1 of the output-size formula"),
+    (_one_row_wrong(3, (32, 8, 8, 8)), "grew by k - 1 pixels"),
+    (_one_row_wrong(3, (32, 8, 8, 3)), "measured on the input image"),
+    (_one_row_wrong(4, (16, 8, 8, 12)), "mixes channels only"),
+    (_one_row_wrong(4, (16, 6, 6, 10)), "keeps the grid"),
+    (_one_row_wrong(4, (32, 8, 8, 10)), "one channel per filter"),
+    (_one_row_wrong(5, (64, 8, 8, 18)), "no padding"),
+    (_one_row_wrong(6, (32, 3, 3, 22)), "keeps their number"),
+    (_one_row_wrong(3, (32, 7.5, 7.5, 10)), "floats"),
+    (arch_checks.schematic_rows()[:5], "6 rows"),
+])
+def test_schematic_check_names_the_mistake_without_the_answer(rows, says):
+    result = _quiet_check(arch_checks.check_schematic_walk, lambda: rows)
+    assert not result.passed
+    text = " ".join([result.message, *result.details])
+    assert says in text, text
+    for right in arch_checks.schematic_rows():
+        if right not in rows:
+            assert str(right) not in text, text
+
+
+def test_schematic_mistakes_are_the_mistakes_they_name():
+    """Each wrong size or field in the catalogue is what the named slip computes."""
+    first = arch_checks.SCHEMATIC[0]  # 5x5, stride 1, padding 2, on 32
+    sizes = arch_checks._size_mistakes(32, first)
+    assert sizes[next(m for m in sizes if "padding was left out" in m)] == ch.conv_output_size(
+        32, 5, 1, 0)
+    third = arch_checks.SCHEMATIC[2]  # 3x3, stride 2, padding 1, on 16
+    sizes = arch_checks._size_mistakes(16, third)
+    assert sizes[next(m for m in sizes if "stride was left out" in m)] == ch.conv_output_size(
+        16, 3, 1, 1)
+    assert sizes[next(m for m in sizes if "rounded up" in m)] == 1 + int(np.ceil(15 / 2))
+    fields = arch_checks._field_mistakes(6, 2, third)  # field 6, jump 2 below layer 3
+    assert fields[next(m for m in fields if "grew by k - 1" in m)] == arch_checks._no_jump(
+        [(5, 1), (2, 2), (3, 2)])[0]
+    # Below layer 2 every stride is 1, so the slip made there alone is the whole-stack slip.
+    fields = arch_checks._field_mistakes(5, 1, arch_checks.SCHEMATIC[1])
+    assert fields[next(m for m in fields if "updated before" in m)] == (
+        arch_checks._stride_first([(5, 1), (2, 2)])[0])

@@ -26,6 +26,7 @@ __all__ = [
     "KernelFit",
     "draw_kernel_step",
     "draw_gradient_routing",
+    "run_times",
     "median_time",
     "conv_timings",
     "shift_add_timings",
@@ -118,32 +119,40 @@ def draw_gradient_routing(x, w, position):
 # ---------------------------------------------------------------------------
 
 
+def run_times(fn, repeats=5):
+    """Wall-clock seconds of ``repeats`` calls of ``fn()`` (``time.perf_counter``), in call order."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
 def median_time(fn, repeats=5):
     """Median wall-clock seconds of ``fn()`` over ``repeats`` calls (``time.perf_counter``).
 
     The median, not the mean: on a shared machine a single slow call says more about the
     neighbours than about the code.
     """
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return statistics.median(run_times(fn, repeats))
 
 
 def conv_timings(x, w, loop_conv, loop_repeats=3, fast_repeats=30):
     """Time a loop convolution against im2col + one matrix product, and the two fast steps.
 
-    Returns ``{"loop", "fast", "unfold", "matmul"}`` in seconds (medians). ``fast`` is
+    Returns ``{"loop", "fast", "unfold", "matmul"}`` in seconds (medians), and
+    ``"loop_runs"``, the loop's ``loop_repeats`` times (for their spread). ``fast`` is
     :func:`cnn_helpers.conv2d`; ``unfold`` and ``matmul`` time the same two steps done by
     hand: :func:`cnn_helpers.unfold`, then the weight matrix times the columns.
     """
     c_out = w.shape[0]
     w_rows = w.reshape(c_out, -1)
     cols = unfold(x, w.shape[2:])
+    loop_runs = run_times(lambda: loop_conv(x, w), loop_repeats)
     return {
-        "loop": median_time(lambda: loop_conv(x, w), loop_repeats),
+        "loop": statistics.median(loop_runs),
+        "loop_runs": loop_runs,
         "fast": median_time(lambda: conv2d(x, w), fast_repeats),
         "unfold": median_time(lambda: unfold(x, w.shape[2:]), fast_repeats),
         "matmul": median_time(lambda: w_rows @ cols, fast_repeats),

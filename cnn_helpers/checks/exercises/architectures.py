@@ -221,3 +221,171 @@ def check_my_batchnorm2d_backward(fn, *, cases=None):
     return check_parts(fn, with_cases(_bn_cases(), cases), "my_batchnorm2d_backward",
                        batchnorm2d_oracle, ("grad_x", "grad_gamma", "grad_beta"),
                        ("grad_out", "x", "gamma"), batchnorm_mistakes())
+
+
+# ---------------------------------------------------------------------------
+# Reading a schematic: what each layer produces, and how much of the image it sees
+# ---------------------------------------------------------------------------
+
+SCHEMATIC_INPUT = (3, 32, 32)
+# (operation, filters, kernel, stride, padding), from the input up; pools keep their channels.
+SCHEMATIC = [("conv", 16, 5, 1, 2), ("pool", None, 2, 2, 0), ("conv", 32, 3, 2, 1),
+             ("conv", 16, 1, 1, 0), ("conv", 64, 3, 1, 0), ("pool", None, 2, 2, 0)]
+
+
+def _windows(size, kernel, stride, padding):
+    """How many windows fit along one axis: counted, not computed by the output-size formula."""
+    return len(range(0, size + 2 * padding - kernel + 1, stride))
+
+
+def schematic_rows(layers=SCHEMATIC, input_shape=SCHEMATIC_INPUT):
+    """The oracle: ``(C, H, W, receptive_field)`` after every layer of ``layers``."""
+    channels, height, width = input_shape
+    rows = []
+    for index, (kind, filters, kernel, stride, padding) in enumerate(layers):
+        channels = filters if kind == "conv" else channels
+        height = _windows(height, kernel, stride, padding)
+        width = _windows(width, kernel, stride, padding)
+        below = [(k, s) for _, _, k, s, _ in layers[: index + 1]]
+        rows.append((channels, height, width, _field_by_tracing(below)[0]))
+    return rows
+
+
+def _describe_layer(index, layer):
+    kind, filters, kernel, stride, padding = layer
+    what = (f"the {kernel}x{kernel} convolution with {filters} filters" if kind == "conv"
+            else f"the {kernel}x{kernel} max pooling")
+    return f"layer {index + 1} ({what}, stride {stride}, padding {padding})"
+
+
+def _size_mistakes(n, layer):
+    """Wrong output sizes of one layer, from the right input size ``n``: {message: size}."""
+    kind, _, k, s, p = layer
+    mistakes = {}
+    if p > 0:
+        mistakes["It looks like the padding was left out: add `padding` zeros on each side "
+                  "before fitting the windows."] = (n - k) // s + 1
+        mistakes["It looks like the padding went on one side only: it goes on both sides."] = (
+            (n + p - k) // s + 1)
+    elif kind == "conv" and k > 1:
+        mistakes["This layer has no padding, so the grid shrinks: a window may not stick out "
+                 "over the edge."] = n
+    if s > 1:
+        mistakes["It looks like the stride was left out: the windows step by `stride` pixels."] = (
+            (n + 2 * p - k) + 1)
+        if (n + 2 * p - k) % s:
+            mistakes["It looks like you rounded up: a last window that would stick out over "
+                     "the edge is dropped, so round (H + 2P - K) / S down."] = (
+                -(-(n + 2 * p - k) // s) + 1)
+    mistakes["It looks like the + 1 of the output-size formula is missing: (H + 2P - K) / S "
+             "counts the steps between windows, one fewer than the windows."] = (
+        (n + 2 * p - k) // s)
+    if kind == "pool":
+        mistakes["It looks like the pooling kept the grid's size: its windows step by the "
+                 "stride, so the grid shrinks."] = n
+    return mistakes
+
+
+def _field_mistakes(field, jump, layer):
+    """Wrong receptive fields of one layer, from the right field and jump below: {message: field}."""
+    _, _, k, s, _ = layer
+    mistakes = {
+        "It looks like the field grew by k - 1 pixels of the image: a window of this layer "
+        "steps over the grid of the layer below, whose neighbours are `jump` pixels of the "
+        "image apart (the product of the strides below).": field + (k - 1),
+        "It looks like the jump was updated before the field was widened: this layer's own "
+        "stride spaces the layers above, not its own window.": field + (k - 1) * jump * s,
+        "It looks like you gave the window of this layer on the layer below; the receptive "
+        "field is measured on the input image.": k,
+    }
+    if layer[0] == "pool":
+        mistakes["A pooling window also widens the receptive field: each of its values "
+                 "sees every input of its window."] = field
+    return mistakes
+
+
+def _row_problem(index, got, want, before, layer):
+    """(message, details) for the first wrong row, given the right state ``before`` it."""
+    c_in, n_in, field_in, jump_in = before
+    kind, _, k, s, _ = layer
+    name = _describe_layer(index, layer)
+    details = [f"Your row for {name} is {got}."]
+    if got == (want[1], want[2], want[0], want[3]) and want[0] != want[1]:
+        return "That row is channels-last; this book writes (C, H, W, receptive_field).", details
+    channels, height, width, field = got
+    if channels != want[0]:
+        if kind == "pool":
+            return (f"The channels of {name} are not right: pooling works on each channel "
+                    "separately, so it keeps their number.", details)
+        if channels == c_in:
+            return (f"The channels of {name} are not right: a convolution's output has one "
+                    "channel per filter, whatever the number of channels it reads.", details)
+        return f"The number of channels of {name} is not right.", details
+    if (height, width) != (want[1], want[2]):
+        if k == 1 and s == 1:
+            return (f"The grid of {name} is not right: a 1x1 convolution with stride 1 looks "
+                    "at one position at a time, so it keeps the grid.", details)
+        # Two slips can give the same size (no padding, or no + 1, when 2P = S): name both.
+        slips = [message for message, size in _size_mistakes(n_in, layer).items()
+                 if size != want[1] and height == size and width == size]
+        return " ".join([f"The height and width of {name} are not right.",
+                         " Or: ".join(slips)]).strip(), details
+    if field != want[3]:
+        if k == 1:
+            return (f"The receptive field of {name} is not right: a 1x1 kernel sees one "
+                    "position of the layer below, so it mixes channels only and the "
+                    "field does not grow.", details)
+        for message, wrong in _field_mistakes(field_in, jump_in, layer).items():
+            if wrong != want[3] and field == wrong:
+                return f"The receptive field of {name} is not right. {message}", details
+        return f"The receptive field of {name} is not right.", details
+    return f"The row of {name} is not right.", details
+
+
+def _as_rows(value, count):
+    """The answer as a list of 4-tuples of ints, or a message saying why it is not one."""
+    if value is None:
+        return None, "you gave None instead of a list of rows -- a missing `return`?"
+    try:
+        rows = [tuple(row) for row in value]
+    except TypeError:
+        return None, "expected a list of tuples (C, H, W, receptive_field), one per layer."
+    if len(rows) != count:
+        return None, (f"expected one row per layer of the schematic, {count} rows, "
+                      f"got {len(rows)}.")
+    for index, row in enumerate(rows):
+        if len(row) != 4:
+            return None, (f"row {index + 1} has {len(row)} entries; each row is "
+                          "(C, H, W, receptive_field).")
+        if any(isinstance(v, float | np.floating) for v in row):
+            return None, (f"row {index + 1} contains floats: sizes are whole numbers; use "
+                          "integer division `//` where you used `/`.")
+        if not all(isinstance(v, int | np.integer) for v in row):
+            return None, f"row {index + 1} must hold four ints."
+    return [tuple(int(v) for v in row) for row in rows], ""
+
+
+@guarded
+def check_schematic_walk(answer, *, timeout=None):
+    """``schematic_walk() -> [(C, H, W, receptive_field), ...]``, one row per layer of SCHEMATIC."""
+    from ..results import FAIL, PASS, CheckResult
+    from ..running import DEFAULT_TIMEOUT, outcome_failure, resolve
+
+    name = "schematic_walk"
+    outcome = resolve(answer, DEFAULT_TIMEOUT if timeout is None else timeout)
+    failure = outcome_failure(outcome, name)
+    if failure is not None:
+        return failure
+    expected = schematic_rows()
+    rows, problem = _as_rows(outcome.value, len(expected))
+    if rows is None:
+        return CheckResult(FAIL, name, problem)
+    channels, size = SCHEMATIC_INPUT[0], SCHEMATIC_INPUT[1]
+    field, jump = 1, 1
+    for index, (got, want, layer) in enumerate(zip(rows, expected, SCHEMATIC, strict=True)):
+        if got != want:
+            message, details = _row_problem(index, got, want, (channels, size, field, jump), layer)
+            return CheckResult(FAIL, name, message, details)
+        channels, size, field = want[0], want[1], want[3]
+        jump *= layer[3]
+    return CheckResult(PASS, name, f"all {len(expected)} layers are right.")
