@@ -25,6 +25,7 @@ from cnn_helpers.checks import (
     reference_conv,
     reference_pool,
 )
+from cnn_helpers.checks.exercises import architectures as arch_checks
 from cnn_helpers.demos import inside, motivation
 from cnn_helpers.nn import BatchNorm2d
 
@@ -585,6 +586,7 @@ EXERCISES = [
     ("conv2d_backward_cols", checks.check_conv2d_backward_cols, _library_conv_backward, ()),
     ("my_max_pool_backward", checks.check_my_max_pool_backward, ch.max_pool2d_backward, ()),
     ("my_receptive_field", checks.check_my_receptive_field, architectures.receptive_field, ()),
+    ("schematic_walk", checks.check_schematic_walk, lambda: arch_checks.schematic_rows(), ()),
     ("my_batchnorm2d_backward", checks.check_my_batchnorm2d_backward, _layer_batchnorm_backward,
      ()),
     ("vgg_block_params", checks.check_vgg_block_params,

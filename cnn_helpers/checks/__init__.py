@@ -51,6 +51,7 @@ from .exercises.architectures import (
     check_alexnet_conv1_shape,
     check_my_batchnorm2d_backward,
     check_my_receptive_field,
+    check_schematic_walk,
     check_sketch,
     check_vgg_block_params,
 )
@@ -143,6 +144,7 @@ __all__ = [
     "check_alexnet_conv1_shape",
     "check_my_batchnorm2d_backward",
     "check_my_receptive_field",
+    "check_schematic_walk",
     "check_sketch",
     "check_vgg_block_params",
     "check_frozen_model",
