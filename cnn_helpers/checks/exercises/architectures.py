@@ -286,8 +286,11 @@ def _size_mistakes(n, layer):
     return mistakes
 
 
-def _field_mistakes(field, jump, layer):
-    """Wrong receptive fields of one layer, from the right field and jump below: {message: field}."""
+def _field_mistakes(field, jump, layer, pool_jump=None):
+    """Wrong receptive fields of one layer, from the right field and jump below: {message: field}.
+
+    ``pool_jump`` is the jump that counts the poolings' strides alone.
+    """
     _, _, k, s, _ = layer
     mistakes = {
         "It looks like the field grew by k - 1 pixels of the image: a window of this layer "
@@ -295,9 +298,15 @@ def _field_mistakes(field, jump, layer):
         "image apart (the product of the strides below).": field + (k - 1),
         "It looks like the jump was updated before the field was widened: this layer's own "
         "stride spaces the layers above, not its own window.": field + (k - 1) * jump * s,
+        "It looks like the field grew by k steps of the jump; a window of k values spans "
+        "only k - 1 steps between them.": field + k * jump,
         "It looks like you gave the window of this layer on the layer below; the receptive "
         "field is measured on the input image.": k,
     }
+    if pool_jump is not None and pool_jump != jump:
+        mistakes["It looks like the jump ignored a strided convolution below: a convolution's "
+                  "stride spaces the layers above just as a pooling's does."] = (
+            field + (k - 1) * pool_jump)
     if layer[0] == "pool":
         mistakes["A pooling window also widens the receptive field: each of its values "
                  "sees every input of its window."] = field
@@ -306,10 +315,13 @@ def _field_mistakes(field, jump, layer):
 
 def _row_problem(index, got, want, before, layer):
     """(message, details) for the first wrong row, given the right state ``before`` it."""
-    c_in, n_in, field_in, jump_in = before
-    kind, _, k, s, _ = layer
+    c_in, n_in, field_in, jump_in, pool_jump = before
+    kind, filters, k, s, _ = layer
     name = _describe_layer(index, layer)
     details = [f"Your row for {name} is {got}."]
+    if index == 0 and got == (*SCHEMATIC_INPUT, 1):
+        return ("Your first row is the input image; the rows start with layer 1's output.",
+                details)
     if got == (want[1], want[2], want[0], want[3]) and want[0] != want[1]:
         return "That row is channels-last; this book writes (C, H, W, receptive_field).", details
     channels, height, width, field = got
@@ -320,6 +332,10 @@ def _row_problem(index, got, want, before, layer):
         if channels == c_in:
             return (f"The channels of {name} are not right: a convolution's output has one "
                     "channel per filter, whatever the number of channels it reads.", details)
+        if channels == filters * c_in:
+            return (f"The channels of {name} are not right. It looks like you multiplied the "
+                    "filters by the input channels: each filter spans all the input channels "
+                    "and gives one map.", details)
         return f"The number of channels of {name} is not right.", details
     if (height, width) != (want[1], want[2]):
         if k == 1 and s == 1:
@@ -335,10 +351,12 @@ def _row_problem(index, got, want, before, layer):
             return (f"The receptive field of {name} is not right: a 1x1 kernel sees one "
                     "position of the layer below, so it mixes channels only and the "
                     "field does not grow.", details)
-        for message, wrong in _field_mistakes(field_in, jump_in, layer).items():
-            if wrong != want[3] and field == wrong:
-                return f"The receptive field of {name} is not right. {message}", details
-        return f"The receptive field of {name} is not right.", details
+        # Several slips can give the same field: name each of them.
+        slips = [message for message, wrong in
+                 _field_mistakes(field_in, jump_in, layer, pool_jump).items()
+                 if wrong != want[3] and field == wrong]
+        return " ".join([f"The receptive field of {name} is not right.",
+                         " Or: ".join(slips)]).strip(), details
     return f"The row of {name} is not right.", details
 
 
@@ -381,11 +399,13 @@ def check_schematic_walk(answer, *, timeout=None):
     if rows is None:
         return CheckResult(FAIL, name, problem)
     channels, size = SCHEMATIC_INPUT[0], SCHEMATIC_INPUT[1]
-    field, jump = 1, 1
+    field, jump, pool_jump = 1, 1, 1
     for index, (got, want, layer) in enumerate(zip(rows, expected, SCHEMATIC, strict=True)):
         if got != want:
-            message, details = _row_problem(index, got, want, (channels, size, field, jump), layer)
+            before = (channels, size, field, jump, pool_jump)
+            message, details = _row_problem(index, got, want, before, layer)
             return CheckResult(FAIL, name, message, details)
         channels, size, field = want[0], want[1], want[3]
         jump *= layer[3]
+        pool_jump *= layer[3] if layer[0] == "pool" else 1
     return CheckResult(PASS, name, f"all {len(expected)} layers are right.")
