@@ -352,7 +352,7 @@ def test_plot_attack_curve_draws_one_line_per_curve_and_one_legend_entry_per_kin
     ax = fig.axes[0]
     assert len(ax.lines) == 3 * 2 + 2
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [
-        "random signs", "FGSM", "FGSM on the adversarially trained model"]
+        "random signs", "FGSM", "FGSM on the adversarially trained models"]
     assert ax.get_ylabel() == "validation accuracy"
     plt.close(fig)
     with pytest.raises(ValueError, match="at least one"):

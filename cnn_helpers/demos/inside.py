@@ -704,9 +704,11 @@ def plot_attack_curve(curves, robust_curves=None, ax=None, ylabel="accuracy"):
                 label=label("random signs", k))
         ax.plot(curve.eps, curve.fgsm, "o-", color="#c03030", alpha=alpha,
                 label=label("FGSM", k))
+    robust_label = ("FGSM on the adversarially trained model" if len(robust_curves) == 1
+                    else "FGSM on the adversarially trained models")
     for k, curve in enumerate(robust_curves):
         ax.plot(curve.eps, curve.fgsm, "s--", color="#2a6fb0", alpha=alpha,
-                label=label("FGSM on the adversarially trained model", k))
+                label=label(robust_label, k))
     ax.set_xlabel("budget eps (max change of a pixel, pixels in [0, 1])")
     ax.set_ylabel(ylabel)
     ax.set_ylim(0, 1.03)
