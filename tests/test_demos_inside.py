@@ -345,6 +345,20 @@ def test_layer_maps_have_the_shapes_of_the_digits_cnn(cnn):
         inside.layer_maps(cnn, image, "pool 1")
 
 
+def test_plot_attack_curve_draws_one_line_per_curve_and_one_legend_entry_per_kind(cnn):
+    x, y = images(10, (1, 8, 8)).astype(np.float32), np.arange(10)
+    curves = [inside.attack_curve(cnn, x, y, [0.0, 0.1], seed=s) for s in range(3)]
+    fig = inside.plot_attack_curve(curves, curves[:2], ylabel="validation accuracy")
+    ax = fig.axes[0]
+    assert len(ax.lines) == 3 * 2 + 2
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "random signs", "FGSM", "FGSM on the adversarially trained models"]
+    assert ax.get_ylabel() == "validation accuracy"
+    plt.close(fig)
+    with pytest.raises(ValueError, match="at least one"):
+        inside.plot_attack_curve([])
+
+
 def test_figures_are_figures(cnn):
     image = images(1, (1, 8, 8))[0].astype(np.float32)
     x, y = images(10, (1, 8, 8)).astype(np.float32), np.arange(10)

@@ -676,19 +676,41 @@ def show_grad_cam_and_maximised(images, labels, cams, maximised):
     return fig
 
 
-def plot_attack_curve(curve, robust_curve=None, ax=None):
-    """Accuracy against ``eps``: FGSM, random signs, and optionally FGSM on a robust model."""
+def plot_attack_curve(curves, robust_curves=None, ax=None, ylabel="accuracy"):
+    """Accuracy against ``eps``: FGSM, random signs, and optionally FGSM on robust models.
+
+    ``curves`` and ``robust_curves`` are one :class:`AttackCurve` each, or sequences of them
+    (e.g. one per training seed), drawn as one line per curve in the same colour.
+    """
+    def as_list(given):
+        if given is None:
+            return []
+        return [given] if isinstance(given, AttackCurve) else list(given)
+
+    curves, robust_curves = as_list(curves), as_list(robust_curves)
+    if not curves:
+        raise ValueError("plot_attack_curve: give at least one AttackCurve")
     if ax is None:
         fig, ax = plotting.subplots(height=2.8)
     else:
         fig = ax.figure
-    ax.plot(curve.eps, curve.random, "o-", color="#808080", label="random signs")
-    ax.plot(curve.eps, curve.fgsm, "o-", color="#c03030", label="FGSM")
-    if robust_curve is not None:
-        ax.plot(robust_curve.eps, robust_curve.fgsm, "s--", color="#2a6fb0",
-                label="FGSM on the adversarially trained model")
+    alpha = 1.0 if len(curves) == 1 else 0.7
+
+    def label(text, k):
+        return text if k == 0 else "_nolegend_"
+
+    for k, curve in enumerate(curves):
+        ax.plot(curve.eps, curve.random, "o-", color="#808080", alpha=alpha,
+                label=label("random signs", k))
+        ax.plot(curve.eps, curve.fgsm, "o-", color="#c03030", alpha=alpha,
+                label=label("FGSM", k))
+    robust_label = ("FGSM on the adversarially trained model" if len(robust_curves) == 1
+                    else "FGSM on the adversarially trained models")
+    for k, curve in enumerate(robust_curves):
+        ax.plot(curve.eps, curve.fgsm, "s--", color="#2a6fb0", alpha=alpha,
+                label=label(robust_label, k))
     ax.set_xlabel("budget eps (max change of a pixel, pixels in [0, 1])")
-    ax.set_ylabel("test accuracy")
+    ax.set_ylabel(ylabel)
     ax.set_ylim(0, 1.03)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=11, loc="center right")
