@@ -8,6 +8,8 @@ script is how the shipped weights were made:
     python scripts/train_source_model.py --out-dir /tmp/weights
     python scripts/train_source_model.py --first-steps 5   # replay the first 5 steps only
     python scripts/train_source_model.py --measure         # rescore the shipped models
+    python scripts/train_source_model.py --curve           # record the full source's
+                                                           # learning curve
 
 It trains two models with the recipes in ``cnn_helpers.demos.transfer``: the full source
 (``SOURCE_RECIPE``) and a truncated one on the first 1,040 letters (``TRUNCATED_RECIPE``),
@@ -58,6 +60,66 @@ def first_steps(recipe, steps):
             "first_steps_digest": transfer.weights_digest(model)}
 
 
+class _Spy:
+    """The source's augmentation, which also reads the model's accuracy before given steps.
+
+    ``train_steps`` calls its ``augment`` once per step, before the forward pass; reading
+    the accuracy there sees the weights after the steps taken so far and draws no random
+    number, so the training run is the shipped one, step for step.
+    """
+
+    def __init__(self, model, at, sets):
+        self.model, self.at, self.sets = model, set(at), sets
+        self.step, self.curve = 0, []
+
+    def read(self):
+        self.curve.append((self.step, *(float(np.mean(transfer.predict(self.model, X) == y))
+                                         for X, y in self.sets)))
+
+    def __call__(self, x, rng):
+        if self.step in self.at:
+            self.read()
+        self.step += 1
+        return transfer.augmentation()(x, rng)
+
+
+def learning_curve(jobs, out_dir, every=250, n_train_scored=5_200):
+    """Retrain the full source exactly as shipped, reading its accuracy every ``every``
+    steps on its first ``n_train_scored`` training letters and on the held-out letters.
+
+    The weights at the end must be the shipped ones, bit for bit (else it raises); the
+    curve goes into the metadata (``meta.curve_*``) of a copy of the shipped file written
+    to ``out_dir`` (by default over the shipped file itself).
+    """
+    recipe = transfer.SOURCE_RECIPE
+    X, y, X_test, y_test = transfer.letter_task(jobs=jobs, progress=True)
+    model = transfer.source_cnn(recipe["seed"], n_classes=int(y.max()) + 1)
+    optimizer = transfer.Adam(model.parameters(), lr=recipe["lr"])
+    sets = ((X[:n_train_scored], y[:n_train_scored]), (X_test, y_test))
+    spy = _Spy(model, range(every, recipe["steps"], every), sets)
+    transfer.train_steps(model, optimizer, X, y, recipe["steps"], recipe["batch_size"],
+                         seed=np.random.default_rng(recipe["seed"]), augment=spy)
+    spy.read()  # after the last step
+    shipped = transfer.load_source_model()[0]
+    if transfer.weights_digest(model) != transfer.weights_digest(shipped):
+        raise RuntimeError("the replayed training did not give the shipped weights")
+    steps, train, test = (np.asarray(v) for v in zip(*spy.curve, strict=True))
+    path = transfer.WEIGHTS_PATH
+    with np.load(path) as archive:
+        arrays = {k: archive[k] for k in archive.files}
+    arrays.update({"meta.curve_steps": steps.astype(np.int64),
+                   "meta.curve_train_accuracy": train,
+                   "meta.curve_test_accuracy": test,
+                   "meta.curve_n_train_scored": np.asarray(n_train_scored)})
+    out = Path(out_dir) / path.name
+    temporary = out.with_suffix(".tmp.npz")
+    np.savez_compressed(temporary, **arrays)
+    os.replace(temporary, out)
+    for row in spy.curve:
+        print("step {:>5}: training letters {:.4f}, held-out letters {:.4f}".format(*row))
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out-dir", default=str(transfer.WEIGHTS_DIR),
@@ -72,7 +134,13 @@ def main(argv=None):
     parser.add_argument("--measure", action="store_true",
                         help="train nothing: score the shipped models on the held-out "
                              "letters again and record it in their files")
+    parser.add_argument("--curve", action="store_true",
+                        help="train nothing new: replay the full source's training, "
+                             "record its accuracy every 250 steps in its file")
     args = parser.parse_args(argv)
+
+    if args.curve:
+        return learning_curve(args.jobs, args.out_dir)
 
     if args.first_steps is not None:
         for name, recipe in (("full", transfer.SOURCE_RECIPE),

@@ -5,8 +5,9 @@
 
 For each number of labelled digits per class (1, 2, 5, 10, 20, 50) and each seed, it runs
 ``cnn_helpers.demos.transfer.run_cell``: scratch, linear probe, fine-tuning, linear probe
-then fine-tuning and a probe on random features, plus a linear probe on a source truncated
-to 1,040 letters. Each strategy
+then fine-tuning and a probe on random features, plus three ablations: a linear probe and
+fine-tuning on a source truncated to 1,040 letters, and a linear probe on the full source's
+first block. Each strategy
 chooses its learning rate and steps (scratch also whether to augment) on validation images,
 from the same number of trials, with early stopping on validation; the test set is
 scored once per run. Cells are independent and seeded, so they run in parallel

@@ -174,26 +174,34 @@ def test_select_keeps_the_best_checkpoint_on_validation():
 
 
 def test_linear_probe_standardises_on_the_labelled_features_alone():
-    """The head works on raw features, and equals a head trained on features the
-    labelled images standardised (the validation features play no part in the scale)."""
+    """The head works on raw features, and equals a zero-initialised head trained on
+    features the labelled images standardised, each standard deviation floored at
+    ``SD_FLOOR`` times their median (the validation features play no part in the scale)."""
     rng = np.random.default_rng(1)
     F = (rng.normal(size=(60, 6)) * [1, 10, 100, 0.1, 1, 1] + 5).astype(np.float32)
     F[:, 5] = 2.0  # a constant feature: no division by zero
+    F[30:, 5] = 3.0  # ... which varies on the other images
+    F[:30, 3] = 5 + rng.normal(size=30).astype(np.float32) * 1e-4  # nearly constant
     y = (F[:, 0] + F[:, 1] / 10 > 5).astype(np.int64)
     grid = {"augment": (False,), "lr": (1e-2,), "steps": (20, 40)}
     head, chosen = transfer.linear_probe(F[:30], y[:30], F[30:], y[30:], 0, grid)
     mean, std = F[:30].mean(axis=0), F[:30].std(axis=0)
-    std[std == 0] = 1
+    std = np.maximum(std, transfer.SD_FLOOR * np.median(std))
+    assert std[3] > 100 * F[:30, 3].std()  # the floor acts here
     Z, Z_val = (F[:30] - mean) / std, (F[30:] - mean) / std
-    # The same search by hand on the standardised features.
+    # The same search by hand on the standardised features, from a zero head.
     def build():
-        h = nn.Linear(6, 2, rng=np.random.default_rng([0, 1]))
+        h = nn.Linear(6, 2, rng=0)
+        h.weight.data[...] = 0
+        h.bias.data[...] = 0
         return h, h.parameters(), None
 
     ref, ref_chosen = transfer.select(build, Z, y[:30], Z_val, y[30:], grid, 0,
                                       batch_size=30, patience=None)
     assert chosen == ref_chosen
     np.testing.assert_allclose(head(F[30:]), ref(Z_val), rtol=1e-4, atol=1e-4)
+    # A feature constant on the labelled images gets no gradient: its weight stays 0.
+    np.testing.assert_array_equal(head.weight.data[:, 5], 0)
     # Other validation features change nothing about the scaling.
     again, _ = transfer.linear_probe(F[:30], y[:30], F[30:] * 3, y[30:], 0,
                                      {**grid, "steps": (chosen["steps"],),
@@ -275,8 +283,9 @@ def test_results_file_has_the_documented_format(results):
 
 
 def test_shipped_results_match_a_rerun_of_the_cheap_strategies(results, digits):
-    """Seed 0 (the first in every list), 2 labels per class, the three linear probes."""
-    names = ("linear_probe", "random_features", "linear_probe_truncated")
+    """Seed 0 (the first in every list), 2 labels per class, the four linear probes."""
+    names = ("linear_probe", "random_features", "linear_probe_truncated",
+             "linear_probe_block1")
     out = transfer.run_cell(2, 0, strategies=names, digits=digits, search=results["search"])
     k = results["seeds"].index(0)
     for name in names:
@@ -309,6 +318,26 @@ def test_select_searches_the_augmentation_and_grid_edges_are_found(digits):
             "chosen": {"s": {"5": [[2, 40, True]] * 3 + [[1, 20, True]] * 2,
                              "9": [[2, 20, True]] * 4 + [[3, 40, True]]}}}
     assert transfer.grid_edges(fake) == [("s", 5, "steps", 40, 3, 5)]
+    assert transfer.describe_edges(fake) == ("s, its last reading, after 40 steps, with 5 "
+                                             "labels per class (3 of 5 seeds)")
+    fake["chosen"]["s"]["5"] = [[2, 20, True]] * 5
+    assert transfer.describe_edges(fake) == "none"
+
+
+def test_the_ablations_run_and_share_their_strategies_grids(digits):
+    """The truncated source's fine-tuning searches fine-tuning's grid, the block-1 probe
+    the linear probe's; every ablation runs on a tiny grid."""
+    assert transfer._grid(transfer.SEARCH, "fine_tune_truncated") == transfer.SEARCH["fine_tune"]
+    assert (transfer._grid(transfer.SEARCH, "linear_probe_block1")
+            == transfer.SEARCH["linear_probe"])
+    tiny = {name: {"augment": grid["augment"][:1], "lr": grid["lr"][3:4],
+                   "steps": grid["steps"][:2]}
+            for name, grid in transfer.SEARCH.items()}
+    out = transfer.run_cell(1, 0, strategies=transfer.ABLATIONS, digits=digits,
+                            search=tiny)
+    assert set(out) == set(transfer.ABLATIONS)
+    for name, run in out.items():
+        assert 0 <= run["test"] <= 1 and run["steps"] in tiny[transfer._base(name)]["steps"]
 
 
 def test_paired_differences_match_a_hand_computed_t_interval():

@@ -10,7 +10,9 @@ The story of the chapter in code:
   images per class, a validation set for every choice and a test set used once;
 * five ways to learn the target: **scratch**, **linear probe** on frozen features,
   **fine-tune** every layer, **linear probe then fine-tune** (Kumar et al., 2022), and a
-  control, a linear probe on frozen **random** features.
+  control, a linear probe on frozen **random** features; and three ablations: the probe and
+  fine-tuning on a source **truncated** to 1,040 letters, and a probe on the features of
+  the source's first block.
 
 Each strategy picks its learning rate and number of steps (scratch also whether to augment)
 on the validation images, from the same number of trials. :func:`run_cell` runs every strategy for one budget and one seed;
@@ -46,9 +48,11 @@ __all__ = [
     "SEEDS",
     "SEARCH",
     "PATIENCE",
+    "SD_FLOOR",
     "runs_of",
     "n_trials",
     "grid_edges",
+    "describe_edges",
     "source_cnn",
     "augmentation",
     "letter_task",
@@ -77,6 +81,8 @@ __all__ = [
     "draw_augmented",
     "show_flips",
     "show_letters",
+    "show_filters",
+    "show_maps",
 ]
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
@@ -98,41 +104,52 @@ TRUNCATED_RECIPE = {**SOURCE_RECIPE, "n_train": 1_040, "val_every": 100, "n_val"
 FIRST_STEPS = 5
 
 STRATEGIES = ("scratch", "linear_probe", "fine_tune", "lp_ft", "random_features")
-ABLATIONS = ("linear_probe_truncated",)
+# The ablations: the source truncated to 1,040 letters, probed and fine-tuned; and a probe on
+# the full source's first block alone (``source[:3]``, 256 features), earlier and more
+# general features than the 128 of the last block.
+ABLATIONS = ("linear_probe_truncated", "fine_tune_truncated", "linear_probe_block1")
 BUDGETS = (1, 2, 5, 10, 20, 50)
 SEEDS = (0, 1, 2, 3, 4)
 VAL_PER_CLASS = 30
 
-# The search every strategy gets: the same number of trials, 72, each a setting whose
+# The search every strategy gets: the same number of trials, 96, each a setting whose
 # validation accuracy is read. A run trains at one learning rate (with or without the
 # augmentation) and reads the validation accuracy at each of its 12 step counts, so one
 # run gives 12 trials; a run that trains a network stops early once ``PATIENCE``
 # readings in a row have not beaten its best (early stopping on validation), which saves
 # most of the time of runs that have stopped improving; the linear probes, cheap to
-# train, read every step count. Every strategy has 6 runs. The grids reach past every value an
+# train, read every step count. Every strategy has 8 runs. The grids reach past every value an
 # earlier, narrower search chose: a network from random weights needs more steps than
 # one that starts pretrained, and pretrained convolutions take smaller steps. Scratch
 # also tries training without the shifts, at the two learning rates that won without
 # them before (with few labels, shifts may hurt as much as help); the learners that start
 # pretrained keep the shifts their source was trained with. Every linear probe
-# standardises its features (mean and standard deviation of the labelled images), so one
-# grid serves them all.
+# standardises its features (see :func:`linear_probe`), so one grid serves them all.
 _LONG = (50, 100, 200, 300, 400, 600, 800, 1200, 1600, 2000, 2400, 3200)
 _SHORT = (25, 50, 100, 150, 200, 300, 400, 600, 800, 1000, 1200, 1600)
-_PROBE = {"augment": (False,), "lr": (1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1),
-          "steps": _SHORT}
+_PROBE = {"augment": (False,),
+          "lr": (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1),
+          "steps": (5, 10, 25, 50, 100, 200, 300, 400, 600, 800, 1200, 1600)}
+_FINE_TUNE = {"augment": (True,),
+              "lr": (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1),
+              "steps": _SHORT}
 SEARCH = {
-    "scratch": {"augment": (True, False), "lr": (1e-3, 3e-3, 1e-2, 3e-2),
+    "scratch": {"augment": (True, False),
+                "lr": (1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1),
                 "runs": ((True, 1e-3), (True, 3e-3), (True, 1e-2), (True, 3e-2),
-                         (False, 3e-3), (False, 1e-2)),
+                         (True, 1e-1), (True, 3e-1), (False, 3e-3), (False, 1e-2)),
                 "steps": _LONG},
     "linear_probe": _PROBE,
     "random_features": _PROBE,
-    "fine_tune": {"augment": (True,), "lr": (3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1),
-                  "steps": _SHORT},
-    "lp_ft": {"augment": (True,), "lr": (3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2),
+    "fine_tune": _FINE_TUNE,
+    "lp_ft": {"augment": (True,),
+              "lr": (3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1),
               "steps": _SHORT},
 }
+# A linear probe standardises each feature by its standard deviation on the labelled
+# images, but never by less than this fraction of the median standard deviation: with
+# few labels, a feature that barely varies on them would otherwise be blown up on others.
+SD_FLOOR = 0.1
 PATIENCE = 3
 
 
@@ -371,7 +388,9 @@ def load_source_model(path=WEIGHTS_PATH):
     """The pretrained source model and its metadata: ``(model, meta)``.
 
     ``meta['source_accuracy']`` is the accuracy on the held-out letters when the weights
-    were made, ``meta['recipe']`` how they were trained. Each call builds a fresh copy, so
+    were made, ``meta['recipe']`` how they were trained; the full source's file also
+    holds its learning curve (``meta['curve_steps']``, ``'curve_train_accuracy'``,
+    ``'curve_test_accuracy'``). Each call builds a fresh copy, so
     fine-tuning one copy leaves the others untouched.
     """
     with np.load(path) as archive:
@@ -382,7 +401,8 @@ def load_source_model(path=WEIGHTS_PATH):
     model = source_cnn(0, n_classes=state["7.weight"].shape[0])
     model.load_state_dict(state)
     model.eval()
-    meta = {k[len(META_PREFIX):]: v.item() for k, v in arrays.items()
+    meta = {k[len(META_PREFIX):]: v.item() if v.ndim == 0 else v.tolist()
+            for k, v in arrays.items()
             if k.startswith(META_PREFIX) and not k.startswith(META_PREFIX + "recipe.")}
     meta.update(recipe=recipe, n_parameters=model.num_parameters())
     return model, meta
@@ -438,16 +458,23 @@ def linear_probe(F, y, F_val, y_val, seed, search=SEARCH["linear_probe"]):
     """A new linear classifier on fixed features ``F``, chosen on validation.
 
     The features are standardised with the mean and standard deviation of
-    the labelled ``F`` alone; the head returned takes raw features (the
-    scaling is folded into its weights and bias). A probe trains in a blink,
-    so every run reads all its step counts: no early stopping.
+    the labelled ``F`` alone, each deviation floored at ``SD_FLOOR`` times
+    their median, so that a feature nearly constant on a few labelled images
+    is not blown up on the others. The head starts at zero, like logistic
+    regression, so a feature that never varies on the labelled images keeps
+    a zero weight. The head returned takes raw features (the scaling is
+    folded into its weights and bias). A probe trains in a blink, so every
+    run reads all its step counts: no early stopping.
     """
     mean, std = F.mean(axis=0), F.std(axis=0)
-    std = np.where(std > 0, std, 1).astype(F.dtype)  # constant: left as is
+    median = np.median(std)
+    floor = SD_FLOOR * median if median > 0 else 1.0
+    std = np.maximum(std, floor).astype(F.dtype)
 
     def build():
-        head = Linear(F.shape[1], int(y.max()) + 1,
-                      rng=np.random.default_rng([seed, 1]))
+        head = Linear(F.shape[1], int(y.max()) + 1, rng=0)
+        head.weight.data[...] = 0
+        head.bias.data[...] = 0
         return head, head.parameters(), None
 
     grid = {**search, "augment": (False,)}
@@ -502,7 +529,8 @@ def run_cell(per_class, seed, strategies=STRATEGIES + ABLATIONS, digits=None,
     def score(name, model, chosen, inputs=X_test):
         out[name] = {"test": _accuracy(model, inputs, y_test), **chosen}
 
-    if source is None and {"linear_probe", "fine_tune", "lp_ft"} & set(strategies):
+    if source is None and {"linear_probe", "fine_tune", "lp_ft",
+                           "linear_probe_block1"} & set(strategies):
         source = load_source_model(WEIGHTS_PATH)[0]
     if truncated is None and any("truncated" in s for s in strategies):
         truncated = load_source_model(TRUNCATED_PATH)[0]
@@ -515,18 +543,22 @@ def run_cell(per_class, seed, strategies=STRATEGIES + ABLATIONS, digits=None,
                 grid = _no_augmentation(grid)
             model, chosen = scratch(X, y, X_val, y_val, seed, grid, n_classes)
             score(name, model, chosen)
-        elif name in ("linear_probe", "linear_probe_truncated", "random_features"):
+        elif name in ("linear_probe", "linear_probe_truncated", "random_features",
+                      "linear_probe_block1"):
             net = {"linear_probe": source, "linear_probe_truncated": truncated,
+                   "linear_probe_block1": source,
                    "random_features": source_cnn(seed=[seed, 3])}[name]
-            body = net[:-1]
+            # Block 1 (conv, ReLU, pool) gives 16 maps of 4x4: 256 features.
+            body = Sequential(net[:3], Flatten()) if name.endswith("block1") else net[:-1]
             head, chosen = linear_probe(features_of(body, X), y, features_of(body, X_val),
-                                        y_val, seed, search[name.replace("_truncated", "")])
+                                        y_val, seed, search[_base(name)])
             probes[name] = head
             score(name, Sequential(body, head), chosen)
-        elif name == "fine_tune":
+        elif name in ("fine_tune", "fine_tune_truncated"):
             head = Linear(128, n_classes, rng=np.random.default_rng([seed, 1]))
-            model, chosen = fine_tune(source, head, X, y, X_val, y_val, seed,
-                                      search["fine_tune"])
+            net = truncated if name.endswith("truncated") else source
+            model, chosen = fine_tune(net, head, X, y, X_val, y_val, seed,
+                                      search[_base(name)])
             score(name, model, chosen)
         elif name == "lp_ft":
             # Start from the linear probe's head, as chosen on validation.
@@ -585,11 +617,17 @@ def _no_augmentation(grid):
     return {**grid, "augment": (False,)}
 
 
+def _base(name):
+    """The strategy whose grid an ablation shares: ``fine_tune_truncated`` searches
+    ``fine_tune``'s, every probe ablation ``linear_probe``'s."""
+    return name.replace("_truncated", "").replace("_block1", "")
+
+
 def _grid(search, name):
     """The grid a strategy (or an ablation) searched."""
     if name == "scratch_no_augmentation":
         return _no_augmentation(search["scratch"])
-    return search[name.replace("_truncated", "")]
+    return search[_base(name)]
 
 
 def grid_edges(results, min_share=0.5):
@@ -612,6 +650,33 @@ def grid_edges(results, min_share=0.5):
                     if count > min_share * len(runs):
                         found.append((name, int(n), key, end, count, len(runs)))
     return found
+
+
+def describe_edges(results, min_share=0.5):
+    """:func:`grid_edges` in words, scratch first: one phrase per learner and setting, e.g.
+    "scratch, its largest learning rate, 0.3, with 1 label per class (3 of 5 seeds)
+    and 2 (4 of 5)".
+    Returns "none" when no end is chosen in most seeds of a budget."""
+    groups = {}
+    for name, n, key, value, count, seeds in grid_edges(results, min_share):
+        grid = results["search"][name][key]
+        end = "largest" if value == max(grid) else "smallest"
+        what = (f"its {end} learning rate, {value:g}" if key == "lr" else
+                f"its {'first' if end == 'smallest' else 'last'} reading, after "
+                f"{value:,} steps")
+        groups.setdefault((name, what), []).append((n, count, seeds))
+    order = list(STRATEGIES + ABLATIONS)
+    phrases = []
+    for (name, what), cells in sorted(groups.items(), key=lambda g: order.index(g[0][0])
+                                      if g[0][0] in order else len(order)):
+        parts = [f"{n} ({count} of {seeds})" for n, count, seeds in cells]
+        n, count, seeds = cells[0]
+        parts[0] = (f"{n} label{'s' if n > 1 else ''} per class ({count} of {seeds} "
+                    f"seeds)")
+        budgets = parts[0] if len(parts) == 1 else (", ".join(parts[:-1]) + " and "
+                                                    + parts[-1])
+        phrases.append(f"{STRATEGY_LABELS.get(name, name)}, {what}, with {budgets}")
+    return "; ".join(phrases) if phrases else "none"
 
 
 def load_results(path=RESULTS_PATH):
@@ -638,19 +703,22 @@ def paired_differences(results, strategy, baseline="scratch", table="accuracy"):
 
 
 def summary_table(results):
-    """Plain text: per budget and strategy, mean ± sd of test accuracy and the paired
-    difference to scratch with its 95% interval (in points)."""
-    lines = [f"{'labels/class':>12} {'strategy':<16} {'accuracy':>14} "
-             f"{'minus scratch (95% CI), points':>32}"]
+    """Plain text: per budget and strategy (then ablation), mean ± sd of test accuracy and
+    the paired difference to scratch with its 95% interval (in points)."""
+    lines = [f"{'labels':>6} {'learner':<22} {'accuracy':>13} "
+             f"{'minus scratch [95% CI]':>26}",
+             f"{'/class':>6} {'':<22} {'mean ± sd':>13} {'points':>26}"]
+    tables = {s: "accuracy" for s in results["accuracy"]}
+    tables.update({s: "ablations" for s in results.get("ablations", {})})
     for n in results["accuracy"]["scratch"]:
-        for s, accs in results["accuracy"].items():
-            a = np.asarray(accs[n])
+        for s, table in tables.items():
+            a = np.asarray(results[table][s][n])
             cell = f"{a.mean():.3f} ± {a.std(ddof=1):.3f}"
             diff = ""
             if s != "scratch":
-                m, lo, hi = paired_differences(results, s)[int(n)]
-                diff = f"{100 * m:+6.1f} [{100 * lo:+6.1f}, {100 * hi:+6.1f}]"
-            lines.append(f"{n:>12} {s:<16} {cell:>14} {diff:>32}")
+                m, lo, hi = paired_differences(results, s, table=table)[int(n)]
+                diff = f"{100 * m:+5.1f} [{100 * lo:+5.1f}, {100 * hi:+5.1f}]"
+            lines.append(f"{n:>6} {s:<22} {cell:>13} {diff:>26}")
     return "\n".join(lines)
 
 
@@ -661,11 +729,15 @@ def summary_table(results):
 STRATEGY_COLOURS = {"scratch": "#7f7f7f", "linear_probe": "#1f77b4", "fine_tune": "#d62728",
                     "lp_ft": "#9467bd", "random_features": "#bcbd22",
                     "linear_probe_truncated": "#17becf",
+                    "fine_tune_truncated": "#ff7f0e",
+                    "linear_probe_block1": "#8c564b",
                     "scratch_no_augmentation": "#2ca02c"}
 STRATEGY_LABELS = {"scratch": "scratch", "linear_probe": "linear probe",
                    "fine_tune": "fine-tune", "lp_ft": "linear probe, then fine-tune",
                    "random_features": "probe on random features",
                    "linear_probe_truncated": "linear probe, small source",
+                   "fine_tune_truncated": "fine-tune, small source",
+                   "linear_probe_block1": "linear probe on block 1",
                    "scratch_no_augmentation": "scratch, no augmentation"}
 
 
@@ -708,7 +780,7 @@ def plot_differences(results, strategies, baseline="scratch", ax=None, title=Non
     from .. import plotting
 
     if ax is None:
-        fig, ax = plotting.subplots(height=3.2)
+        fig, ax = plotting.subplots(height=3.2 if len(strategies) <= 4 else 3.8)
     else:
         fig = ax.figure
     width = 0.8 / len(strategies)
@@ -727,10 +799,52 @@ def plot_differences(results, strategies, baseline="scratch", ax=None, title=Non
     ax.set_xlabel("labelled images per class")
     ax.set_ylabel(f"minus {STRATEGY_LABELS.get(baseline, baseline)} (points)")
     ax.grid(alpha=0.3, axis="y")
-    ax.legend(fontsize=11, loc="upper right")
+    if len(strategies) > 4:  # above the axes, clear of the bars
+        ax.legend(fontsize=10, ncol=3, loc="lower center", bbox_to_anchor=(0.5, 1.0))
+    else:
+        ax.legend(fontsize=11, loc="upper right")
     if title:
         ax.set_title(title)
     fig.tight_layout()
+    return fig
+
+
+def show_filters(rows, ncols=8):
+    """First-layer filters, one block of rows per network.
+
+    ``rows`` maps a label to a weight array ``(C_out, 1, kh, kw)``. Each network's
+    filters share one colour scale centred on zero (red positive, blue negative), so the
+    patterns of two networks can be compared even when their weights differ in size.
+    """
+    from .. import plotting
+
+    blocks = [(label, np.asarray(w, dtype=float)[:, 0]) for label, w in rows.items()]
+    per_block = [-(-len(w) // ncols) for _, w in blocks]
+    fig, axes = plotting.subplots(sum(per_block), ncols, height=0.8 * sum(per_block) + 0.4,
+                                  squeeze=False)
+    row = 0
+    for (label, weights), n_rows in zip(blocks, per_block, strict=True):
+        norm = plotting._signed_norm(weights)
+        for k in range(n_rows * ncols):
+            ax = axes[row + k // ncols, k % ncols]
+            ax.set_axis_off()
+            if k < len(weights):
+                ax.imshow(weights[k], cmap=plotting.DIVERGING, norm=norm)
+        axes[row, 0].set_title(label, loc="left", fontsize=11)
+        row += n_rows
+    fig.tight_layout()
+    return fig
+
+
+def show_maps(image, maps, label="the image", short="input"):
+    """An image ``(1, H, W)`` (titled ``short``) and its feature maps ``(C, H, W)`` side by
+    side, each map on its own grey scale (bright is a strong response)."""
+    from .. import plotting
+
+    fig = plotting.show_feature_maps(
+        np.concatenate([image, maps]), ncols=9, signed=False,
+        titles=[short] + [str(k) for k in range(1, len(maps) + 1)], height_per_row=1.1)
+    fig.suptitle(f"{label} and its {len(maps)} feature maps (after ReLU)", y=1.02)
     return fig
 
 
