@@ -738,6 +738,33 @@ def test_chapter_9_older_checkers_name_their_new_mistakes():
     assert "one-sided" in _quietly(checks.check_my_numerical_saliency, one_sided).summary
     assert "summed over the channels" in _quietly(
         checks.check_my_numerical_saliency, channel_sum).summary
+    def channel_mean(score, image, h=1e-4):
+        return np.abs(inside.numerical_score_gradient(score, image, h)).mean(axis=0)
+
+    assert "mean over the channels" in _quietly(
+        checks.check_my_numerical_saliency, channel_mean).summary
+
+    def occluded(fill=0.0, first_channel_only=False):
+        def occlusion(score, image, size):
+            image = np.asarray(image, dtype=float)
+            base = score(image[None])[0]
+            _, h, w = image.shape
+            out = np.empty((h - size + 1, w - size + 1))
+            for i, j in np.ndindex(*out.shape):
+                covered = image.copy()
+                covered[:1 if first_channel_only else None, i:i + size, j:j + size] = fill
+                out[i, j] = base - score(covered[None])[0]
+            return out
+        return occlusion
+
+    assert _quietly(checks.check_my_occlusion, occluded())
+    for wrong, says in [(occluded(first_channel_only=True), "only the first channel"),
+                        (occluded(fill=0.5), "grey (0.5)")]:
+        result = _quietly(checks.check_my_occlusion, wrong)
+        assert says in result.summary, result.summary
+        assert "expected" not in " ".join([result.message, *result.details])
+    result = _quietly(checks.check_my_numerical_saliency, channel_mean)
+    assert "expected" not in " ".join([result.message, *result.details])
     clip_to_one = _quietly(checks.check_my_fgsm,
                            lambda x, g, eps, x_max=1.0: np.clip(x + eps * np.sign(g), 0, 1))
     assert "clipped to 1, not to x_max" in clip_to_one.summary

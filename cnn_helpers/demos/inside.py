@@ -213,11 +213,12 @@ def grad_cam(model, x, classes, stage="conv 2 + ReLU"):
 
 
 def maximise_class(model, classes, steps=200, lr=0.05, l2=0.05, shape=(1, 8, 8), x_max=1.0):
-    """Activation maximisation (Simonyan et al., 2014): the input that maximises a class score.
+    """Activation maximisation (Erhan et al., 2009), on class scores as Simonyan et al. (2014)
+    use it: the input that maximises a class score.
 
     Gradient ascent on ``logit[class](x) - l2 * ||x||^2`` from a grey image, every pixel kept
-    in ``[0, x_max]``; the L2 penalty keeps the picture from filling up with ink the score
-    barely needs. Returns ``(len(classes), *shape)``.
+    in ``[0, x_max]``; the small L2 penalty pulls towards black the pixels the score does not
+    push up. Returns ``(len(classes), *shape)``.
     """
     classes = np.asarray(classes)
     x = np.full((len(classes), *shape), 0.5 * x_max, dtype=np.float32)

@@ -49,7 +49,7 @@ def check_my_numerical_saliency(fn, *, cases=None):
     return check_function.__wrapped__(
         fn, lambda score, image: np.abs(_exact_gradient(score, image)).max(axis=0),
         with_cases(_saliency_cases(), cases), name="my_numerical_saliency",
-        arg_names=("score", "image"), rtol=1e-6, atol=1e-7, mistakes={
+        arg_names=("score", "image"), rtol=1e-6, atol=1e-7, reveal=False, mistakes={
             "It looks like the absolute value is missing.": lambda score, image: (
                 _exact_gradient(score, image).max(axis=0)),
             "It looks like you divided by h; the two nudged images are 2h apart.":
@@ -58,6 +58,8 @@ def check_my_numerical_saliency(fn, *, cases=None):
             "down as well as up, and divide by 2h.": _one_sided_saliency,
             "It looks like you summed over the channels: take the largest instead.":
                 lambda score, image: np.abs(_exact_gradient(score, image)).sum(axis=0),
+            "It looks like you took the mean over the channels: take the largest instead.":
+                lambda score, image: np.abs(_exact_gradient(score, image)).mean(axis=0),
         })
 
 
@@ -80,15 +82,18 @@ def _occlusion_cases():
             (PixelScore(rng.standard_normal((2, 5, 6)) / 4, "square"), rng.random((2, 5, 6)), 3)]
 
 
-def _occlusion_reference(score, image, size):
-    """Occlusion by loops, one covered copy and one call of ``score`` per position."""
+def _occlusion_reference(score, image, size, fill=0.0, channels=slice(None)):
+    """Occlusion by loops, one covered copy and one call of ``score`` per position.
+
+    ``fill`` and ``channels`` other than the defaults make two of the usual mistakes.
+    """
     image = np.asarray(image, dtype=np.float64)
     _, h, w = image.shape
     base = float(score(image[None])[0])
     drops = np.empty((h - size + 1, w - size + 1))
     for i, j in np.ndindex(*drops.shape):
         covered = image.copy()
-        covered[:, i:i + size, j:j + size] = 0.0
+        covered[channels, i:i + size, j:j + size] = fill
         drops[i, j] = base - float(score(covered[None])[0])
     return drops
 
@@ -99,8 +104,15 @@ def check_my_occlusion(fn, *, cases=None):
     occlusion = _occlusion_reference
     return check_function.__wrapped__(
         fn, occlusion, with_cases(_occlusion_cases(), cases), name="my_occlusion",
-        arg_names=("score", "image", "size"), mistakes={
+        arg_names=("score", "image", "size"), reveal=False, mistakes={
             "The sign is reversed.": lambda score, image, size: -occlusion(score, image, size),
+            "It looks like only the first channel was covered: cover every channel.":
+                lambda score, image, size: occlusion(score, image, size, channels=slice(0, 1)),
+            "It looks like the patch was filled with grey (0.5): fill it with 0, black.":
+                lambda score, image, size: occlusion(score, image, size, fill=0.5),
+            "It looks like the patch was filled with the image's mean: fill it with 0, black.":
+                lambda score, image, size: occlusion(score, image, size,
+                                                     fill=float(np.mean(image))),
             "These are the scores of the covered images, not the drops.":
                 lambda score, image, size: score(image[None])[0] - occlusion(score, image, size),
             "It looks like the patch moved a whole patch width at a time.":
