@@ -87,8 +87,8 @@ bench: $(READER_STAMP)
 clean:
 	rm -rf $(BUILD)
 
-# Chapter 8's transfer experiment in full, outside the book: 22 to 28 CPU-minutes in all,
-# 11 to 14 minutes on two idle cores.
+# Chapter 8's transfer experiment in full, outside the book: about 27 CPU-minutes in all,
+# 14 minutes on two otherwise idle cores.
 .PHONY: transfer-experiment
 transfer-experiment: $(READER_STAMP)
 	$(BIN)/python scripts/transfer_experiment.py --jobs 2 --out $(BUILD)/transfer.json

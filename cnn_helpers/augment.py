@@ -197,7 +197,7 @@ class RandomHorizontalFlip(_RandomFlip):
 
 
 class RandomVerticalFlip(_RandomFlip):
-    """Mirror each image upside down with probability ``p``."""
+    """Mirror each image top to bottom with probability ``p``."""
 
     axis = -2
 

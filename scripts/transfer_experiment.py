@@ -6,8 +6,8 @@
 For each number of labelled digits per class (1, 2, 5, 10, 20, 50) and each seed, it runs
 ``cnn_helpers.demos.transfer.run_cell``: scratch, linear probe, fine-tuning, linear probe
 then fine-tuning and a probe on random features, plus three ablations: a linear probe and
-fine-tuning on a source truncated to 1,040 letters, and a linear probe on the full source's
-first block. Each strategy
+fine-tuning on a source truncated to 1,040 letters (the fine-tuning at 1, 2 and 5 labels per
+class only), and a linear probe on the full source's first block. Each strategy
 chooses its learning rate and steps (scratch also whether to augment) on validation images,
 from the same number of trials, with early stopping on validation; the test set is
 scored once per run. Cells are independent and seeded, so they run in parallel
@@ -55,15 +55,16 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     # The largest budgets take longest: start them first so the workers finish together.
-    tasks = [(n, s, tuple(args.strategies)) for n in sorted(args.budgets, reverse=True)
-             for s in args.seeds]
+    tasks = [(n, s, transfer.runs_at(n, tuple(args.strategies)))
+             for n in sorted(args.budgets, reverse=True) for s in args.seeds]
+    wanted = {n: set(strategies) for n, _, strategies in tasks}
     cells, seconds, cpu = {}, {}, {}
     reused = []
     for path in args.resume:
         for line in Path(path).read_text().splitlines():
             record = json.loads(line)
             key = (record["per_class"], record["seed"])
-            if (set(record["cell"]) == set(args.strategies) and key not in cells
+            if (key[0] in wanted and set(record["cell"]) == wanted[key[0]] and key not in cells
                     and key[0] in args.budgets and key[1] in args.seeds):
                 cells[key] = record["cell"]
                 seconds[f"{key[0]}/{key[1]}"] = record["seconds"]

@@ -275,7 +275,9 @@ def test_results_file_has_the_documented_format(results):
     n_test = 450
     for table in ("accuracy", "ablations"):
         for name, by_budget in results[table].items():
-            assert list(by_budget) == [str(n) for n in transfer.BUDGETS], name
+            budgets = transfer.ABLATION_BUDGETS.get(name, transfer.BUDGETS)
+            assert list(by_budget) == [str(n) for n in budgets], name
+            assert list(results["chosen"][name]) == list(by_budget), name
             for accs in by_budget.values():
                 assert len(accs) == len(transfer.SEEDS) == len(results["seeds"]) >= 5
                 counts = np.asarray(accs) * n_test
@@ -375,3 +377,27 @@ def test_augmentation_level_zero_changes_nothing():
         np.testing.assert_allclose(out, x, atol=1e-6, err_msg=kind)
         strong = transfer.make_augmentation(kind, levels[-1])(x, np.random.default_rng(1))
         assert not np.allclose(strong, x), kind
+
+
+def test_the_truncated_fine_tuning_runs_at_the_smallest_budgets_only():
+    assert transfer.runs_at(5) == transfer.STRATEGIES + transfer.ABLATIONS
+    assert "fine_tune_truncated" not in transfer.runs_at(10)
+    assert transfer.runs_at(10, ("scratch", "fine_tune")) == ("scratch", "fine_tune")
+    fake = {"accuracy": {"scratch": {"1": [0.5, 0.6, 0.7], "10": [0.8, 0.9, 0.9]},
+                         "fine_tune": {"1": [0.6, 0.7, 0.7], "10": [0.9, 0.9, 0.9]}},
+            "ablations": {"fine_tune_truncated": {"1": [0.6, 0.6, 0.7]}}}
+    assert list(transfer.paired_differences(fake, "fine_tune", "fine_tune_truncated")) == [1]
+    assert list(transfer.paired_differences(fake, "fine_tune_truncated",
+                                            table="ablations")) == [1]
+
+
+def test_pooled_difference_averages_each_seed_over_the_budgets_first():
+    fake = {"accuracy": {"scratch": {"1": [0.5, 0.6, 0.7], "2": [0.7, 0.7, 0.8]},
+                         "x": {"1": [0.6, 0.8, 0.75], "2": [0.7, 0.8, 0.8]}},
+            "ablations": {}}
+    per_seed = np.array([0.05, 0.15, 0.025])  # the mean of each seed's two differences
+    half = stats.t.ppf(0.975, 2) * per_seed.std(ddof=1) / np.sqrt(3)
+    np.testing.assert_allclose(transfer.pooled_difference(fake, "x"),
+                               [per_seed.mean(), per_seed.mean() - half,
+                                per_seed.mean() + half])
+    np.testing.assert_allclose(transfer.pooled_difference(fake, "x", budgets=[1])[0], 0.35 / 3)

@@ -44,6 +44,9 @@ __all__ = [
     "TRUNCATED_RECIPE",
     "STRATEGIES",
     "ABLATIONS",
+    "ABLATION_BUDGETS",
+    "runs_at",
+    "pooled_difference",
     "BUDGETS",
     "SEEDS",
     "SEARCH",
@@ -109,6 +112,15 @@ STRATEGIES = ("scratch", "linear_probe", "fine_tune", "lp_ft", "random_features"
 # general features than the 128 of the last block.
 ABLATIONS = ("linear_probe_truncated", "fine_tune_truncated", "linear_probe_block1")
 BUDGETS = (1, 2, 5, 10, 20, 50)
+# Fine-tuning from the truncated source runs at the three smallest budgets only, where
+# fine-tuning gains most over scratch: at every budget it would cost as much as fine-tuning
+# itself and push the whole experiment past 15 minutes on two cores.
+ABLATION_BUDGETS = {"fine_tune_truncated": (1, 2, 5)}
+
+
+def runs_at(per_class, strategies=STRATEGIES + ABLATIONS):
+    """The strategies that run at ``per_class`` labels per class (see ABLATION_BUDGETS)."""
+    return tuple(s for s in strategies if per_class in ABLATION_BUDGETS.get(s, BUDGETS))
 SEEDS = (0, 1, 2, 3, 4)
 VAL_PER_CLASS = 30
 
@@ -588,12 +600,13 @@ def collect(cells, budgets, seeds, source_meta, search=None):
     ``search`` the grids they were picked from and ``trials`` their sizes.
     """
     search = {**SEARCH, **(search or {})}
-    names = list(next(iter(cells.values())))
+    names = list(cells[(min(budgets), seeds[0])])  # the smallest budget runs every learner
     main = [s for s in STRATEGIES if s in names]
     extra = [s for s in names if s not in STRATEGIES]
 
     def table(strategies, key):
-        return {s: {str(n): [cells[(n, seed)][s][key] for seed in seeds] for n in budgets}
+        return {s: {str(n): [cells[(n, seed)][s][key] for seed in seeds] for n in budgets
+                    if s in cells[(n, seeds[0])]}
                 for s in strategies}
 
     return {
@@ -605,7 +618,8 @@ def collect(cells, budgets, seeds, source_meta, search=None):
         "accuracy": table(main, "test"),
         "ablations": table(extra, "test"),
         "chosen": {s: {str(n): [[cells[(n, seed)][s][k] for k in ("lr", "steps", "augment")]
-                                for seed in seeds] for n in budgets} for s in names},
+                                for seed in seeds] for n in budgets
+                       if s in cells[(n, seeds[0])]} for s in names},
         "search": {s: {k: list(v) for k, v in _grid(search, s).items()} for s in names},
         "trials": {s: n_trials(_grid(search, s)) for s in names},
     }
@@ -693,13 +707,34 @@ def paired_differences(results, strategy, baseline="scratch", table="accuracy"):
     from scipy import stats
 
     out = {}
+    base_table = results["accuracy"] if baseline in results["accuracy"] else results["ablations"]
     for n, accs in results[table][strategy].items():
-        base = results["accuracy"][baseline][n] if baseline in results["accuracy"] \
-            else results["ablations"][baseline][n]
-        d = np.asarray(accs) - np.asarray(base)
+        if n not in base_table[baseline]:
+            continue  # an ablation that did not run at this budget
+        d = np.asarray(accs) - np.asarray(base_table[baseline][n])
         half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
         out[int(n)] = (float(d.mean()), float(d.mean() - half), float(d.mean() + half))
     return out
+
+
+def pooled_difference(results, strategy, baseline="scratch", budgets=None):
+    """``strategy - baseline`` averaged over budgets seed by seed, with a 95% t-interval.
+
+    Each seed's differences at the ``budgets`` (default: every budget both ran at) are
+    averaged first, so the interval is over the seeds, which are independent, and one
+    interval stands for the whole comparison instead of one per budget. Returns
+    ``(mean, low, high)``.
+    """
+    from scipy import stats
+
+    def table(name):
+        return results["accuracy"] if name in results["accuracy"] else results["ablations"]
+
+    a, b = table(strategy)[strategy], table(baseline)[baseline]
+    budgets = [str(n) for n in (budgets or sorted({int(n) for n in a} & {int(n) for n in b}))]
+    d = np.mean([np.asarray(a[n]) - np.asarray(b[n]) for n in budgets], axis=0)
+    half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
+    return float(d.mean()), float(d.mean() - half), float(d.mean() + half)
 
 
 def summary_table(results):
@@ -712,6 +747,8 @@ def summary_table(results):
     tables.update({s: "ablations" for s in results.get("ablations", {})})
     for n in results["accuracy"]["scratch"]:
         for s, table in tables.items():
+            if n not in results[table][s]:
+                continue
             a = np.asarray(results[table][s][n])
             cell = f"{a.mean():.3f} ± {a.std(ddof=1):.3f}"
             diff = ""
@@ -754,6 +791,7 @@ def plot_results(results, strategies=STRATEGIES, ax=None, title=None):
         fig, ax = plotting.subplots(height=3.4)
     else:
         fig = ax.figure
+    ticks = [int(n) for n in results["accuracy"]["scratch"]]
     for name, table in _curves(results, strategies).items():
         x = np.array([int(n) for n in table])
         acc = np.array(list(table.values()))
@@ -763,7 +801,7 @@ def plot_results(results, strategies=STRATEGIES, ax=None, title=None):
                 label=STRATEGY_LABELS.get(name, name))
         ax.fill_between(x, acc.min(axis=1), acc.max(axis=1), color=colour, alpha=0.15, lw=0)
     ax.set_xscale("log")
-    ax.set_xticks(x, [str(n) for n in x])
+    ax.set_xticks(ticks, [str(n) for n in ticks])
     ax.minorticks_off()
     ax.set_xlabel("labelled images per class (log scale)")
     ax.set_ylabel("digits test accuracy")
@@ -784,18 +822,20 @@ def plot_differences(results, strategies, baseline="scratch", ax=None, title=Non
     else:
         fig = ax.figure
     width = 0.8 / len(strategies)
+    every = [int(n) for n in results["accuracy"]["scratch"]]
     for k, name in enumerate(strategies):
         table = "accuracy" if name in results["accuracy"] else "ablations"
         diffs = paired_differences(results, name, baseline, table)
         budgets = list(diffs)
-        x = np.arange(len(budgets)) + (k - (len(strategies) - 1) / 2) * width
+        x = np.array([every.index(n) for n in budgets]) + (
+            k - (len(strategies) - 1) / 2) * width
         mean = np.array([diffs[n][0] for n in budgets]) * 100
         low = np.array([diffs[n][1] for n in budgets]) * 100
         high = np.array([diffs[n][2] for n in budgets]) * 100
         ax.errorbar(x, mean, yerr=[mean - low, high - mean], fmt="o", ms=4, capsize=2,
                     color=STRATEGY_COLOURS.get(name), label=STRATEGY_LABELS.get(name, name))
     ax.axhline(0, color="k", lw=1)
-    ax.set_xticks(range(len(budgets)), [str(n) for n in budgets])
+    ax.set_xticks(range(len(every)), [str(n) for n in every])
     ax.set_xlabel("labelled images per class")
     ax.set_ylabel(f"minus {STRATEGY_LABELS.get(baseline, baseline)} (points)")
     ax.grid(alpha=0.3, axis="y")
@@ -918,7 +958,7 @@ def draw_augmented(image, kind, strength, n=6, seed=0):
 
 
 def show_flips(X, y, digits=(2, 3, 5, 7)):
-    """A digit of each kind in ``digits`` and its left-right and upside-down mirror images."""
+    """A digit of each kind in ``digits`` and its left-right and top-bottom mirror images."""
     from .. import plotting
 
     fig, axes = plotting.subplots(3, len(digits), height=4.4)
@@ -926,7 +966,7 @@ def show_flips(X, y, digits=(2, 3, 5, 7)):
         image = X[np.flatnonzero(y == digit)[0], 0]
         for row, (label, picture) in enumerate((("original", image),
                                                 ("left-right flip", image[:, ::-1]),
-                                                ("upside-down flip", image[::-1, :]))):
+                                                ("top-bottom flip", image[::-1, :]))):
             plotting.show_matrix(picture, ax=axes[row, col], annotate=False, signed=False)
             if col == 0:
                 axes[row, col].set_ylabel(label)
