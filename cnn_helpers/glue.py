@@ -5,6 +5,7 @@ cnn_helpers but not myst-nb, so there the value is simply shown, as ``glue`` sho
 notebook.
 """
 
+import numpy as np
 from IPython.display import display as _show
 
 try:
@@ -20,6 +21,9 @@ def glue(name, variable, display=True):
     """
     if not isinstance(name, str) or not name:
         raise TypeError(f"glue: name must be a non-empty string, got {name!r}")
+    if isinstance(variable, np.generic):
+        # A numpy scalar's text is `np.float64(0.9)`, which `{glue:text}`x:.3f`` cannot format.
+        variable = variable.item()
     if _myst_glue is not None:
         _myst_glue(name, variable, display)
     elif display:

@@ -36,3 +36,18 @@ def test_name_must_be_a_string():
 
     with pytest.raises(TypeError, match="name"):
         glue(3, 1.0)
+
+
+def test_numpy_scalars_are_glued_as_python_numbers(monkeypatch):
+    """The text form of np.float64(0.9) is not a number the book's `:.3f` can format."""
+    import numpy as np
+
+    import cnn_helpers.glue as g
+
+    calls = []
+    monkeypatch.setattr(g, "_myst_glue", lambda *a: calls.append(a))
+    g.glue("a", np.float64(0.9), False)
+    g.glue("b", np.float32(0.5), False)
+    g.glue("c", np.int64(3), False)
+    assert calls == [("a", 0.9, False), ("b", 0.5, False), ("c", 3, False)]
+    assert [type(value) for _, value, _ in calls] == [float, float, int]
