@@ -386,6 +386,19 @@ def test_every_figure_says_what_it_shows(page_path):
     assert unnamed == [], f"{page_path}: figures without a meaningful alt text {unnamed}"
 
 
+@pytest.mark.parametrize("page_path", _chapter_pages() or ["index.html"])
+def test_no_figure_is_shown_twice(page_path):
+    """A cell that ends with a bare call returning its figure shows it twice; a `;` stops it."""
+    if not (SITE / "index.html").is_file():
+        _skip_or_fail(f"no built site at {SITE}: run `make book` first")
+    parser = _Images()
+    parser.feed((SITE / page_path).read_text(encoding="utf-8"))
+    # Images are named by a hash of their content: the same name twice in a row is one figure.
+    srcs = [i["src"] for i in parser.images if "_images/" in i.get("src", "")]
+    twice = [a for a, b in zip(srcs, srcs[1:], strict=False) if a == b]
+    assert twice == [], f"{page_path}: figures shown twice in a row {twice}"
+
+
 @pytest.mark.parametrize("page_path", ["notebooks/02_conv1d.html", "notebooks/08_transfer_learning.html"])
 def test_chapter_pages_offer_every_launch_button(page_path):
     """Binder, Colab, JupyterHub, live code and download, all from repository.url."""
