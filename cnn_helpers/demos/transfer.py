@@ -840,7 +840,7 @@ def plot_differences(results, strategies, baseline="scratch", ax=None, title=Non
     ax.set_ylabel(f"minus {STRATEGY_LABELS.get(baseline, baseline)} (points)")
     ax.grid(alpha=0.3, axis="y")
     if len(strategies) > 4:  # above the axes, clear of the bars
-        ax.legend(fontsize=10, ncol=3, loc="lower center", bbox_to_anchor=(0.5, 1.0))
+        ax.legend(fontsize=11, ncol=2, loc="lower center", bbox_to_anchor=(0.5, 1.0))
     else:
         ax.legend(fontsize=11, loc="upper right")
     if title:
