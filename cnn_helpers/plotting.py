@@ -152,7 +152,9 @@ def show_matrix(a, ax: Axes | None = None, title: str | None = None, annotate: b
         for (i, j), value in np.ndenumerate(a):
             if np.isnan(value):  # a cell not computed yet (a slider filling in) stays blank
                 continue
-            shade = abs(norm(value) - 0.5) > 0.35 if signed else norm(value) < 0.5
+            # White text on cells darker than a grey of 0.46, where white and black text
+            # have the same contrast.
+            shade = abs(norm(value) - 0.5) > 0.35 if signed else norm(value) < 0.46
             ax.text(j, i, fmt.format(value), ha="center", va="center", fontsize=11,
                     color="white" if shade else "black")
     if title:
