@@ -373,14 +373,19 @@ class _Images(HTMLParser):
             self.images.append(dict(attrs))
 
 
-@pytest.mark.parametrize("page_path", _chapter_pages() or ["index.html"])
-def test_every_figure_says_what_it_shows(page_path):
-    """A figure's alt text describes it; myst-nb's fallback, the file's path, does not."""
+def _figures(page_path: str) -> list[dict]:
+    """The attributes of every figure (an image under _images/) of a built page, in order."""
     if not (SITE / "index.html").is_file():
         _skip_or_fail(f"no built site at {SITE}: run `make book` first")
     parser = _Images()
     parser.feed((SITE / page_path).read_text(encoding="utf-8"))
-    figures = [i for i in parser.images if "_images/" in i.get("src", "")]
+    return [i for i in parser.images if "_images/" in i.get("src", "")]
+
+
+@pytest.mark.parametrize("page_path", _chapter_pages() or ["index.html"])
+def test_every_figure_says_what_it_shows(page_path):
+    """A figure's alt text describes it; myst-nb's fallback, the file's path, does not."""
+    figures = _figures(page_path)
     unnamed = [i["src"] for i in figures
                if len((i.get("alt") or "").split()) < 4 or "_images/" in i.get("alt", "")]
     assert unnamed == [], f"{page_path}: figures without a meaningful alt text {unnamed}"
@@ -389,12 +394,8 @@ def test_every_figure_says_what_it_shows(page_path):
 @pytest.mark.parametrize("page_path", _chapter_pages() or ["index.html"])
 def test_no_figure_is_shown_twice(page_path):
     """A cell that ends with a bare call returning its figure shows it twice; a `;` stops it."""
-    if not (SITE / "index.html").is_file():
-        _skip_or_fail(f"no built site at {SITE}: run `make book` first")
-    parser = _Images()
-    parser.feed((SITE / page_path).read_text(encoding="utf-8"))
     # Images are named by a hash of their content: the same name twice in a row is one figure.
-    srcs = [i["src"] for i in parser.images if "_images/" in i.get("src", "")]
+    srcs = [i["src"] for i in _figures(page_path)]
     twice = [a for a, b in zip(srcs, srcs[1:], strict=False) if a == b]
     assert twice == [], f"{page_path}: figures shown twice in a row {twice}"
 
